@@ -1,0 +1,188 @@
+"""How a page's code blocks become tests.
+
+A page is a program: its Python blocks run top to bottom in one namespace (Sybil gives each
+document its own). Two ways to show output, both compared exactly with what the code prints:
+
+* a ```` ```python ```` block followed by an ```` ```output ```` block;
+* a ```` ```pycon ```` block in doctest form (``>>>`` prompts followed by the output).
+
+Every fence whose language is Python is collected, whatever attributes follow the language
+(``python title="x.py" hl_lines="2"`` or ``{ .python .copy }``): Sybil's stock Markdown parser
+skips those silently, this one does not. A block whose body is a ``--8<--`` include runs the
+included file (or section, or line range) exactly as ``pymdownx.snippets`` shows it.
+
+A Python block that prints without an output block after it fails, and so does an output
+block with no Python block before it: nothing printed goes unchecked, nothing shown is unrun.
+:func:`python_blocks` is also what ``tests/test_site.py`` uses to check the built HTML.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import doctest
+import io
+import re
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+from sybil import Document, Example, Region
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*(?P<info>[^\n`]*)\n"
+    r"(?P<body>.*?)"
+    r"^(?P=indent)(?P=fence)[ \t]*$",
+    re.MULTILINE | re.DOTALL,
+)
+PYTHON_LANGUAGES = {"python", "py", "python3", "py3"}
+DOCTEST_LANGUAGES = {"pycon"}
+OUTPUT_LANGUAGES = {"output"}
+INCLUDE = re.compile(r'^-{1,}8<-{1,}[ \t]+"(?P<target>[^"]+)"[ \t]*$')
+SECTION_MARK = re.compile(r"--8<--\s*\[(?:start|end):[^\]]*\]")
+
+
+@dataclass(frozen=True)
+class Fence:
+    language: str
+    source: str  # the code as the reader sees it, includes resolved
+    start: int
+    end: int
+    line: int
+
+
+def fence_language(info: str) -> str:
+    """The language of a fence's info string: ``python`` for ``python title="a"`` and ``{ .python }``."""
+    info = info.strip()
+    if info.startswith("{"):
+        classes = re.findall(r"(?<![\w-])\.([\w+-]+)", info)
+        return classes[0].lower() if classes else ""
+    return info.split(None, 1)[0].lower() if info else ""
+
+
+def resolve_includes(body: str, origin: str) -> str:
+    """Replace ``--8<-- "path[:section | :start:end]"`` lines as pymdownx.snippets does."""
+    lines = []
+    for line in body.splitlines():
+        match = INCLUDE.match(line.strip())
+        if not match:
+            lines.append(line)
+            continue
+        lines.extend(read_snippet(match["target"], origin).splitlines())
+    return "\n".join(lines) + "\n"
+
+
+def read_snippet(target: str, origin: str) -> str:
+    path_text, _, selector = target.partition(":")
+    path = ROOT / path_text
+    if not path.is_file():
+        raise FileNotFoundError(f"{origin}: included file {path_text!r} does not exist")
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    if selector and re.fullmatch(r"\d*(:\d*)?", selector):
+        start, _, end = selector.partition(":")
+        lines = lines[int(start or 1) - 1 : int(end) if end else None]
+    elif selector:
+        start_mark = f"--8<-- [start:{selector}]"
+        end_mark = f"--8<-- [end:{selector}]"
+        starts = [i for i, l in enumerate(lines) if l.strip().endswith(start_mark)]
+        ends = [i for i, l in enumerate(lines) if l.strip().endswith(end_mark)]
+        if len(starts) != 1 or len(ends) != 1:
+            raise ValueError(f"{origin}: section {selector!r} must occur once in {path_text}")
+        lines = lines[starts[0] + 1 : ends[0]]
+    kept = [l for l in lines if not SECTION_MARK.search(l)]
+    return "\n".join(kept) + "\n"
+
+
+def fences(text: str, origin: str) -> list[Fence]:
+    """Every fenced block of a Markdown text, outermost first, with includes resolved."""
+    found = []
+    position = 0
+    while True:
+        match = FENCE.search(text, position)
+        if match is None:
+            return found
+        indent = match["indent"]
+        body = textwrap.dedent(match["body"]) if indent else match["body"]
+        language = fence_language(match["info"])
+        line = text.count("\n", 0, match.start()) + 1
+        if language in PYTHON_LANGUAGES | DOCTEST_LANGUAGES:
+            body = resolve_includes(body, f"{origin}:{line}")
+        found.append(Fence(language, body, match.start(), match.end(), line))
+        # Continue after the whole block: fences shown inside a block of another language
+        # (a ```markdown example, say) are text for the reader, not code to run.
+        position = match.end()
+
+
+def python_blocks(text: str, origin: str) -> list[Fence]:
+    """The blocks of a page that are run: Python and doctest fences."""
+    return [f for f in fences(text, origin) if f.language in PYTHON_LANGUAGES | DOCTEST_LANGUAGES]
+
+
+def _only_blank(text: str) -> bool:
+    return not text.strip()
+
+
+def parse_markdown(document: Document):
+    """Sybil parser: one region per Python block, holding the output block that follows it."""
+    origin = document.path
+    blocks = fences(document.text, origin)
+    for index, block in enumerate(blocks):
+        following = blocks[index + 1] if index + 1 < len(blocks) else None
+        previous = blocks[index - 1] if index else None
+        if block.language in OUTPUT_LANGUAGES:
+            if previous is None or previous.language not in PYTHON_LANGUAGES or not _only_blank(
+                document.text[previous.end : block.start]
+            ):
+                raise ValueError(f"{origin}:{block.line}: output block without a python block just before it")
+            continue
+        if block.language in DOCTEST_LANGUAGES:
+            yield Region(block.start, block.end, parsed=block, evaluator=_evaluate_doctest)
+        elif block.language in PYTHON_LANGUAGES:
+            expected = None
+            end = block.end
+            if (
+                following is not None
+                and following.language in OUTPUT_LANGUAGES
+                and _only_blank(document.text[block.end : following.start])
+            ):
+                expected = following.source
+                end = following.end
+            yield Region(block.start, end, parsed=(block, expected), evaluator=_evaluate_python)
+
+
+def _normalise(text: str) -> str:
+    return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
+
+
+def _evaluate_python(example: Example) -> None:
+    block, expected = example.parsed
+    code = compile(block.source, f"{example.path}:{block.line}", "exec")
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(code, example.namespace)
+    got = _normalise(printed.getvalue())
+    if expected is None:
+        if got:
+            raise AssertionError(
+                f"the block at line {block.line} printed output that no output block shows:\n{got}"
+            )
+        return
+    if got != _normalise(expected):
+        raise AssertionError(
+            f"output of the block at line {block.line} differs from the page.\n"
+            f"--- page shows\n{_normalise(expected)}\n--- code printed\n{got}"
+        )
+
+
+def _evaluate_doctest(example: Example) -> None:
+    block: Fence = example.parsed
+    test = doctest.DocTestParser().get_doctest(
+        block.source, example.namespace, str(example.path), str(example.path), block.line
+    )
+    report = io.StringIO()
+    runner = doctest.DocTestRunner()  # exact comparison: no flags
+    runner.run(test, out=report.write, clear_globs=False)
+    if runner.failures:
+        raise AssertionError(report.getvalue())

@@ -1,0 +1,34 @@
+"""Every file in ``snippets/`` runs on its own, and every one is shown on some page.
+
+A page that includes a snippet also runs it in the page's namespace and compares its output
+(``tests/doc_examples.py``); this test makes sure the file works when copied alone.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPETS = sorted((ROOT / "snippets").glob("*.py"))
+PAGES_TEXT = "\n".join(page.read_text(encoding="utf-8") for page in (ROOT / "docs").rglob("*.md"))
+
+
+def test_there_are_snippets() -> None:
+    assert SNIPPETS, "snippets/ holds no .py files"
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
+def test_snippet_runs_on_its_own(snippet: Path, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(snippet)], cwd=tmp_path, capture_output=True, text=True, timeout=240
+    )
+    assert result.returncode == 0, f"{snippet.name} failed on its own:\n{result.stderr}"
+
+
+@pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
+def test_snippet_is_shown_on_a_page(snippet: Path) -> None:
+    assert f'--8<-- "snippets/{snippet.name}' in PAGES_TEXT, f"no page includes snippets/{snippet.name}"
