@@ -120,59 +120,64 @@ def python_blocks(text: str, origin: str) -> list[Fence]:
     return [f for f in fences(text, origin) if f.language in PYTHON_LANGUAGES | DOCTEST_LANGUAGES]
 
 
-def _only_blank(text: str) -> bool:
-    return not text.strip()
+@dataclass(frozen=True)
+class PageExample:
+    """A block that runs, with the output block shown after it (``None`` if there is none)."""
+
+    block: Fence
+    expected: str | None
+    end: int  # where the example ends in the page: after its output block, if any
+
+
+def page_examples(text: str, origin: str) -> list[PageExample]:
+    """Pair each Python block of a page with the output block right after it.
+
+    Raises ``ValueError`` for an output block that does not follow a Python block directly.
+    """
+    blocks = fences(text, origin)
+    examples = []
+    for index, block in enumerate(blocks):
+        previous = blocks[index - 1] if index else None
+        adjacent = previous is not None and not text[previous.end : block.start].strip()
+        if block.language in OUTPUT_LANGUAGES:
+            if not (adjacent and previous.language in PYTHON_LANGUAGES):
+                raise ValueError(f"{origin}:{block.line}: output block without a python block just before it")
+            examples[-1] = PageExample(previous, block.source, block.end)
+        elif block.language in PYTHON_LANGUAGES | DOCTEST_LANGUAGES:
+            examples.append(PageExample(block, None, block.end))
+    return examples
 
 
 def parse_markdown(document: Document):
-    """Sybil parser: one region per Python block, holding the output block that follows it."""
-    origin = document.path
-    blocks = fences(document.text, origin)
-    for index, block in enumerate(blocks):
-        following = blocks[index + 1] if index + 1 < len(blocks) else None
-        previous = blocks[index - 1] if index else None
-        if block.language in OUTPUT_LANGUAGES:
-            if previous is None or previous.language not in PYTHON_LANGUAGES or not _only_blank(
-                document.text[previous.end : block.start]
-            ):
-                raise ValueError(f"{origin}:{block.line}: output block without a python block just before it")
-            continue
-        if block.language in DOCTEST_LANGUAGES:
-            yield Region(block.start, block.end, parsed=block, evaluator=_evaluate_doctest)
-        elif block.language in PYTHON_LANGUAGES:
-            expected = None
-            end = block.end
-            if (
-                following is not None
-                and following.language in OUTPUT_LANGUAGES
-                and _only_blank(document.text[block.end : following.start])
-            ):
-                expected = following.source
-                end = following.end
-            yield Region(block.start, end, parsed=(block, expected), evaluator=_evaluate_python)
+    """Sybil parser: one region per Python or doctest block, with the output block after it."""
+    for example in page_examples(document.text, document.path):
+        if example.block.language in DOCTEST_LANGUAGES:
+            yield Region(example.block.start, example.end, parsed=example.block, evaluator=_evaluate_doctest)
+        else:
+            yield Region(example.block.start, example.end, parsed=example, evaluator=_evaluate_python)
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
 def _evaluate_python(example: Example) -> None:
-    block, expected = example.parsed
+    block, expected = example.parsed.block, example.parsed.expected
     code = compile(block.source, f"{example.path}:{block.line}", "exec")
     printed = io.StringIO()
     with contextlib.redirect_stdout(printed):
         exec(code, example.namespace)
-    got = _normalise(printed.getvalue())
+    got = normalise(printed.getvalue())
     if expected is None:
         if got:
             raise AssertionError(
                 f"the block at line {block.line} printed output that no output block shows:\n{got}"
             )
         return
-    if got != _normalise(expected):
+    if got != normalise(expected):
         raise AssertionError(
             f"output of the block at line {block.line} differs from the page.\n"
-            f"--- page shows\n{_normalise(expected)}\n--- code printed\n{got}"
+            f"--- page shows\n{normalise(expected)}\n--- code printed\n{got}"
         )
 
 

@@ -17,7 +17,7 @@ import pytest
 from bs4 import BeautifulSoup
 
 from conftest import pages as sybil_pages
-from tests.doc_examples import python_blocks
+from tests.doc_examples import normalise, python_blocks
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -31,10 +31,6 @@ def html_path(site: Path, page: Path) -> Path:
     if relative.name == "index":
         return site / relative.parent / "index.html"
     return site / relative / "index.html"
-
-
-def normalise(code: str) -> str:
-    return "\n".join(line.rstrip() for line in code.strip("\n").splitlines())
 
 
 def shown_code_blocks(html: str) -> list[str]:
