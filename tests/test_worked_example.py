@@ -1,0 +1,140 @@
+"""The worked example (``docs/worked-example.ipynb``) shows the outputs of a real run.
+
+* the notebook is executed afresh (nbclient, time-bounded) and every text output of every code
+  cell is compared with the output stored in the committed notebook, so the numbers on the page
+  cannot go stale (when they change on purpose, re-execute it in place with
+  ``.venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb``);
+* the site build executes it too (mkdocs-jupyter with ``execute: true``; errors fail the build;
+  the plugin's own cache is off, and ``hooks/notebook_cache.py`` reuses an execution only while
+  ``lossbook/``, ``snippets/`` and the pinned toolchain are unchanged, so a fresh checkout, as
+  in CI, always executes it), publishes the ``.ipynb`` next to the page, renders its math with
+  KaTeX and loads nothing from another origin.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "docs" / "worked-example.ipynb"
+
+
+def text_outputs(cell) -> list[tuple[str, str]]:
+    """The text a code cell shows: streams, plain-text results and errors (images are left out)."""
+    found = []
+    for output in cell.get("outputs", []):
+        kind = output["output_type"]
+        if kind == "stream":
+            found.append((output["name"], output["text"]))
+        elif kind in ("execute_result", "display_data"):
+            found.append((kind, output.get("data", {}).get("text/plain", "")))
+        elif kind == "error":
+            found.append(("error", f"{output['ename']}: {output['evalue']}"))
+    return found
+
+
+@pytest.fixture(scope="module")
+def fresh_run():
+    from nbclient import NotebookClient
+
+    stored = nbformat.read(NOTEBOOK, as_version=4)
+    notebook = copy.deepcopy(stored)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+    client = NotebookClient(
+        notebook, timeout=120, kernel_name="python3", allow_errors=False,
+        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
+    )
+    client.execute()
+    return stored, notebook
+
+
+def test_every_text_output_matches_the_stored_notebook(fresh_run) -> None:
+    stored, fresh = fresh_run
+    code_cells = [(a, b) for a, b in zip(stored.cells, fresh.cells) if a.cell_type == "code"]
+    assert code_cells, "the notebook has no code cells"
+    for number, (old, new) in enumerate(code_cells, start=1):
+        assert text_outputs(new) == text_outputs(old), (
+            f"code cell {number} prints something else than the stored notebook shows.\n"
+            f"--- stored\n{text_outputs(old)}\n--- this run\n{text_outputs(new)}\n"
+            "If the change is intended, re-execute the notebook and commit it:\n"
+            "  .venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb"
+        )
+
+
+def test_the_stored_notebook_holds_the_outputs_of_a_run() -> None:
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert all(cell.get("execution_count") for cell in code), "some code cells were never executed"
+    shown = "".join(text for cell in code for _, text in text_outputs(cell))
+    assert not re.search(r"0x[0-9a-f]{6,}", shown), "an output shows a memory address, which changes every run"
+    images = [
+        o["data"]["text/html"] for cell in code for o in cell.outputs
+        if o.get("data", {}).get("text/html", "").startswith('<img src="data:image/png;base64,')
+    ]
+    assert len(images) == 3, f"expected the 3 figures (data, history, predictions), found {len(images)}"
+    for image in images:
+        alt = re.search(r'alt="([^"]*)"', image)
+        assert alt and len(alt[1]) > 40, "every figure needs a real alternative text"
+
+
+def test_the_run_reaches_the_expected_auc(fresh_run) -> None:
+    _, fresh = fresh_run
+    shown = "".join(text for cell in fresh.cells if cell.cell_type == "code" for _, text in text_outputs(cell))
+    auc = float(re.search(r"validation AUC: ([0-9.]+)", shown)[1])
+    assert 0.96 <= auc <= 0.99, f"validation AUC {auc} is outside the expected 0.97-0.98 range"
+    without = float(re.search(r"without penalties: ([0-9.]+)", shown)[1])
+    with_penalties = float(re.search(r"with penalties: +([0-9.]+)", shown)[1])
+    assert with_penalties > without, "the penalties add to the loss"
+
+
+def test_the_notebook_plugin_settings() -> None:
+    from mkdocs.config import load_config
+
+    config = load_config(str(ROOT / "mkdocs.yml"))
+    jupyter = config.plugins["mkdocs-jupyter"].config
+    assert jupyter["execute"] is True, "the notebook must be executed at build time"
+    assert jupyter["allow_errors"] is False, "an error in a cell must fail the build"
+    # mkdocs-jupyter's cache key covers the notebook file and plugin options only, so a cached
+    # page would survive a change to lossbook/ and show numbers that no longer hold.
+    assert jupyter["cache"] is False, "the notebook cache must be off"
+    assert jupyter["include_source"] is True, "the .ipynb must be downloadable from the page"
+    assert jupyter["include_requirejs"] is False, "RequireJS would be loaded from a CDN"
+
+
+def test_the_built_page_renders_math_and_loads_nothing_from_elsewhere(built_site: Path) -> None:
+    page = built_site / "worked-example" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    soup = BeautifulSoup(html, "html.parser")
+    published = built_site / "worked-example" / "worked-example.ipynb"
+    assert published.read_bytes() == NOTEBOOK.read_bytes(), "the downloadable .ipynb is not the notebook"
+    assert soup.find("a", href="worked-example.ipynb"), "the page has no download link"
+    markdown_cells = soup.select(".jp-RenderedMarkdown")
+    assert markdown_cells, "no Markdown cells on the notebook page"
+    for cell in markdown_cells:
+        for code in cell.find_all(["code", "pre", "annotation"]):
+            code.decompose()
+        assert "$" not in cell.get_text(), f"raw TeX left on the page: {cell.get_text()[:200]!r}"
+    assert soup.select(".katex"), "no formula was rendered by KaTeX"
+    assert "mathjax" not in html.lower(), "the page still carries a MathJax loader"
+    for script in soup.find_all("script"):
+        assert not re.search(r"https?://", script.get("src") or ""), f"script loaded from {script['src']}"
+        assert not re.search(r"""(?:import\(|src=|href=)\s*["']https?://""", script.string or ""), (
+            "an inline script loads code from another origin"
+        )
+    assert "the best epoch" in html and "validation AUC: " in html
+    # MkDocs does not rewrite links in a notebook's HTML: they must be written as site URLs.
+    for cell in soup.select(".jp-RenderedMarkdown"):
+        for link in cell.find_all("a", href=True):
+            href = link["href"].split("#")[0]
+            if not href or re.match(r"^[a-z]+:", href):
+                continue
+            target = (page.parent / href).resolve()
+            assert target.is_file() or (target / "index.html").is_file(), f"broken link {link['href']!r}"
