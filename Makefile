@@ -29,10 +29,20 @@ build: $(STAMP)
 bench: $(STAMP)
 	@for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
+# Cold `mkdocs build` time, and the rebuild after touching one chapter: benchmarks/bench_build.py.
+bench-build: $(STAMP)
+	$(BIN)/python benchmarks/bench_build.py
+
+# Lighthouse over every page (benchmarks/audit.py). Lighthouse is pinned in tools/audit/ and
+# installed only here, never by `make test`; it drives Debian's Chromium (CHROME_PATH).
+audit: $(STAMP)
+	npm ci --prefix tools/audit --no-audit --no-fund --loglevel=error
+	CHROME_PATH=$${CHROME_PATH:-/usr/bin/chromium} $(BIN)/python benchmarks/audit.py
+
 # Re-pin every Python package to what is installed now (after changing pyproject.toml).
 constraints: $(STAMP)
 	{ sed -n '1,3p' constraints.txt; $(BIN)/python -m pip freeze --exclude-editable | sed 's/+cpu$$//'; } > constraints.new
 	mv constraints.new constraints.txt
 
 clean:
-	rm -rf $(VENV) node_modules site .cache
+	rm -rf $(VENV) node_modules tools/audit/node_modules site .cache

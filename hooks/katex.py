@@ -87,7 +87,51 @@ def render_math(text: str, where: str) -> str:
     return MATH.sub(replace, text)
 
 
+# Notebook pages (mkdocs-jupyter): nbconvert leaves Jupyter's $...$ and $$...$$ as text in the
+# HTML of Markdown cells, and adds a MathJax loader and a Mermaid loader (which imports from a
+# CDN). The math is rendered here like every other page's; the loaders are dropped, since the
+# page then needs no math JavaScript and has no Mermaid diagrams.
+NOTEBOOK_MARKDOWN_CELL = re.compile(
+    r'(?P<open><div class="jp-RenderedHTMLCommon jp-RenderedMarkdown[^"]*"[^>]*>)(?P<body>.*?)(?P<close></div>)',
+    re.DOTALL,
+)
+NOTEBOOK_CODE = re.compile(r"(<(code|pre)\b.*?</\2>)", re.DOTALL)  # left alone: $ in code is not math
+DOLLAR_MATH = re.compile(
+    r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$"
+    r"|(?<![\\$])\$(?![\s$])(?P<inline>[^$]+?)(?<![\\\s])\$",
+    re.DOTALL,
+)
+NOTEBOOK_LOADERS = re.compile(
+    r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->"
+    r'|<script type="module">(?:(?!</script>).)*?\.jp-Mermaid.*?</script>',
+    re.DOTALL,
+)
+
+
+def render_notebook_math(content: str, where: str) -> str:
+    """Render the $-delimited math of a notebook page's Markdown cells; drop nbconvert's loaders."""
+
+    def replace(match: re.Match[str]) -> str:
+        display = match["display"] is not None
+        tex = html.unescape(match["display"] if display else match["inline"])
+        return _renderer.render(tex.strip(), display, where)
+
+    def cell(match: re.Match[str]) -> str:
+        parts = NOTEBOOK_CODE.split(match["body"])
+        # split() with two groups yields [text, code, tag name, text, ...]: render text parts only
+        body = "".join(
+            DOLLAR_MATH.sub(replace, part) if index % 3 == 0 else part
+            for index, part in enumerate(parts)
+            if index % 3 != 2
+        )
+        return match["open"] + body + match["close"]
+
+    return NOTEBOOK_LOADERS.sub("", NOTEBOOK_MARKDOWN_CELL.sub(cell, content))
+
+
 def on_page_content(content: str, page, config, files) -> str:
+    if page.file.src_uri.endswith(".ipynb"):
+        content = render_notebook_math(content, page.file.src_uri)
     return render_math(content, page.file.src_uri)
 
 

@@ -52,3 +52,53 @@ def check_in_closed_interval(name: str, value: float, low: float, high: float) -
     """Raise ``ValueError`` unless ``low <= value <= high``."""
     if not low <= value <= high:
         raise ValueError(f"{name} must be in [{low}, {high}], got {value}")
+
+
+def check_broadcastable_to(name: str, tensor: torch.Tensor, shape: torch.Size) -> None:
+    """Raise ``ValueError`` unless ``tensor`` broadcasts to ``shape`` without changing it."""
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor or None, got {type(tensor).__name__}")
+    try:
+        broadcast = torch.broadcast_shapes(tensor.shape, shape)
+    except RuntimeError:
+        broadcast = None
+    if broadcast != shape:
+        raise ValueError(
+            f"{name} of shape {tuple(tensor.shape)} must broadcast to the input shape {tuple(shape)}"
+        )
+
+
+def check_non_negative(name: str, value: float) -> None:
+    """Raise ``ValueError`` unless ``value`` is a finite number ``>= 0``."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < float("inf"):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+
+
+def check_binary_labels(name: str, target: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless every value of ``target`` is 0 or 1 (NaN fails too)."""
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(target).__name__}")
+    values = target if target.is_floating_point() else target.to(torch.float32)
+    if torch.count_nonzero(values * (values - 1)):  # zero exactly at 0 and 1
+        bad = target[(target != 0) & (target != 1)].flatten()[:3].tolist()
+        raise ValueError(f"{name} must hold only 0 and 1 (hard labels), got values such as {bad}")
+
+
+def check_probabilities(name: str, tensor: torch.Tensor) -> None:
+    """Raise ``ValueError`` unless every value of ``tensor`` is in [0, 1] (NaN fails too)."""
+    if not ((tensor >= 0) & (tensor <= 1)).all():
+        bad = tensor[~((tensor >= 0) & (tensor <= 1))].flatten()[:3].tolist()
+        raise ValueError(f"{name} must hold probabilities in [0, 1], got values such as {bad}")
+
+
+def check_class_indices(name: str, target: torch.Tensor, num_classes: int) -> None:
+    """Raise ``ValueError`` unless ``target`` is an integer tensor with values in [0, num_classes)."""
+    if not isinstance(target, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(target).__name__}")
+    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
+        raise ValueError(f"{name} must hold class indices as an integer tensor, got dtype {target.dtype}")
+    if target.numel() and (target.min() < 0 or target.max() >= num_classes):
+        raise ValueError(
+            f"{name} must hold class indices in [0, {num_classes}), "
+            f"got values from {target.min().item()} to {target.max().item()}"
+        )

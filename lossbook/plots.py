@@ -91,3 +91,425 @@ def bce_per_label() -> Figure:
     ax.set_ylim(0, 5)
     ax.legend()
     return fig
+
+
+# Regression and binary chapters (docs/losses/regression.md, docs/losses/binary.md).
+# Every curve is computed by the torch.nn loss itself and every gradient by autograd.
+
+_REGRESSION_STYLES = ["-", "--", "-.", ":"]
+
+
+def _regression_loss_and_gradient(loss: torch.nn.Module, residual: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Element-wise loss of ``input = residual`` against a zero target, and its autograd gradient."""
+    x = residual.clone().requires_grad_(True)
+    values = loss(x, torch.zeros_like(x))
+    (gradient,) = torch.autograd.grad(values.sum(), x)
+    return values.detach(), gradient
+
+
+def _regression_panels(curves: dict[str, torch.nn.Module], span: float, loss_top: float) -> Figure:
+    """Two panels, loss and gradient against the residual, one line per labelled loss."""
+    residual = torch.linspace(-span, span, 801)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
+    for (label, loss), style in zip(curves.items(), _REGRESSION_STYLES * 2):
+        values, gradient = _regression_loss_and_gradient(loss, residual)
+        left.plot(residual, values, linestyle=style, label=label)
+        right.plot(residual, gradient, linestyle=style, label=label)
+    left.set_ylim(0, loss_top)
+    left.set_ylabel("loss of one element")
+    right.set_ylabel("gradient w.r.t. the input")
+    for ax in (left, right):
+        ax.set_xlabel("residual, input $-$ target")
+    left.legend(loc="upper center")
+    return fig
+
+
+@figure("regression-losses")
+def regression_losses() -> Figure:
+    """MSE, L1, Smooth L1 (beta = 2) and Huber (delta = 2): loss and gradient against the residual."""
+    return _regression_panels(
+        {
+            "MSELoss": torch.nn.MSELoss(reduction="none"),
+            "L1Loss": torch.nn.L1Loss(reduction="none"),
+            r"SmoothL1Loss, $\beta = 2$": torch.nn.SmoothL1Loss(reduction="none", beta=2.0),
+            r"HuberLoss, $\delta = 2$": torch.nn.HuberLoss(reduction="none", delta=2.0),
+        },
+        span=4.0,
+        loss_top=8.0,
+    )
+
+
+@figure("regression-mse")
+def regression_mse() -> Figure:
+    """MSELoss: the loss is a parabola, the gradient 2 r grows without bound."""
+    return _regression_panels({"MSELoss": torch.nn.MSELoss(reduction="none")}, span=3.0, loss_top=9.0)
+
+
+@figure("regression-l1")
+def regression_l1() -> Figure:
+    """L1Loss: the loss is |r|, the gradient sign(r) is 1 in size wherever r is not 0."""
+    return _regression_panels({"L1Loss": torch.nn.L1Loss(reduction="none")}, span=3.0, loss_top=3.0)
+
+
+@figure("regression-smooth-l1")
+def regression_smooth_l1() -> Figure:
+    """SmoothL1Loss for three betas: quadratic inside |r| < beta, linear with slope 1 outside."""
+    return _regression_panels(
+        {rf"SmoothL1Loss, $\beta = {b:g}$": torch.nn.SmoothL1Loss(reduction="none", beta=b) for b in (0.5, 1.0, 2.0)},
+        span=3.0,
+        loss_top=3.0,
+    )
+
+
+@figure("regression-huber")
+def regression_huber() -> Figure:
+    """HuberLoss for three deltas: quadratic inside |r| < delta, linear with slope delta outside."""
+    return _regression_panels(
+        {rf"HuberLoss, $\delta = {d:g}$": torch.nn.HuberLoss(reduction="none", delta=d) for d in (0.5, 1.0, 2.0)},
+        span=3.0,
+        loss_top=3.0,
+    )
+
+
+def _binary_label_styles() -> list[tuple[float, str, str]]:
+    return [(1.0, "-", "$y = 1$"), (0.0, "--", "$y = 0$")]
+
+
+@figure("binary-bceloss")
+def binary_bceloss() -> Figure:
+    """BCELoss against the probability p, and its gradient (p - y) / (p (1 - p)), for y = 1 and 0."""
+    p = torch.linspace(0.01, 0.99, 393)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
+    for label, style, text in _binary_label_styles():
+        x = p.clone().requires_grad_(True)
+        values = torch.nn.BCELoss(reduction="none")(x, torch.full_like(x, label))
+        (gradient,) = torch.autograd.grad(values.sum(), x)
+        left.plot(p, values.detach(), linestyle=style, label=text)
+        right.plot(p, gradient, linestyle=style, label=text)
+    left.set_ylim(0, 5)
+    left.set_ylabel("loss")
+    right.set_ylim(-25, 25)
+    right.set_ylabel("gradient w.r.t. $p$")
+    for ax in (left, right):
+        ax.set_xlabel("input: predicted probability $p$")
+    left.legend(loc="upper center")
+    return fig
+
+
+@figure("binary-bce-with-logits")
+def binary_bce_with_logits() -> Figure:
+    """BCEWithLogitsLoss against the logit x, and its gradient sigmoid(x) - y, for y = 1 and 0."""
+    logits = torch.linspace(-8, 8, 401)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
+    for label, style, text in _binary_label_styles():
+        x = logits.clone().requires_grad_(True)
+        values = torch.nn.BCEWithLogitsLoss(reduction="none")(x, torch.full_like(x, label))
+        (gradient,) = torch.autograd.grad(values.sum(), x)
+        left.plot(logits, values.detach(), linestyle=style, label=text)
+        right.plot(logits, gradient, linestyle=style, label=text)
+    left.set_ylabel("loss")
+    right.set_ylabel(r"gradient w.r.t. $x$: $\sigma(x) - y$")
+    for ax in (left, right):
+        ax.set_xlabel("input: logit $x$")
+    left.legend(loc="upper center")
+    return fig
+
+
+@figure("binary-bce-saturation")
+def binary_bce_saturation() -> Figure:
+    """BCELoss(sigmoid(x)) stops at 100 (log clamped at -100); BCEWithLogitsLoss keeps growing."""
+    logits = torch.linspace(-250, 250, 2001)
+    fig, axes = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained", sharey=True)
+    for ax, (label, _, text) in zip(axes, _binary_label_styles()):
+        target = torch.full_like(logits, label)
+        ax.plot(logits, torch.nn.BCEWithLogitsLoss(reduction="none")(logits, target), label="BCEWithLogitsLoss(x)")
+        ax.plot(
+            logits, torch.nn.BCELoss(reduction="none")(torch.sigmoid(logits), target),
+            linestyle="--", label="BCELoss(sigmoid(x))",
+        )
+        ax.set_title(f"label {text}")
+        ax.set_xlabel("logit $x$")
+    axes[0].set_ylabel("loss (float32)")
+    axes[0].legend(loc="upper right")
+    return fig
+
+
+@figure("binary-bce-vanishing-gradient")
+def binary_bce_vanishing_gradient() -> Figure:
+    """Size of the gradient w.r.t. the logit for y = 1: BCELoss(sigmoid(x)) collapses below x = -28."""
+    logits = torch.linspace(-100, 5, 1051)
+    target = torch.ones_like(logits)
+    fig, ax = plt.subplots(layout="constrained")
+    x = logits.clone().requires_grad_(True)
+    (exact,) = torch.autograd.grad(torch.nn.BCEWithLogitsLoss(reduction="sum")(x, target), x)
+    x = logits.clone().requires_grad_(True)
+    (clamped,) = torch.autograd.grad(torch.nn.BCELoss(reduction="sum")(torch.sigmoid(x), target), x)
+    ax.semilogy(logits, exact.abs(), label="BCEWithLogitsLoss(x)")
+    ax.semilogy(logits, clamped.abs(), linestyle="--", label="BCELoss(sigmoid(x))")
+    ax.set_xlabel("logit $x$ (label $y = 1$)")
+    ax.set_ylabel("|gradient w.r.t. $x$|")
+    ax.set_ylim(1e-30, 10)
+    ax.legend(loc="lower right")
+    return fig
+
+
+# --- Regularization chapter and worked example (issue 5) -------------------------------------
+
+
+def _quadratic_bowl(centre: torch.Tensor, hessian: torch.Tensor, w1: torch.Tensor, w2: torch.Tensor) -> torch.Tensor:
+    """\\(\\tfrac12 (w - c)^\\top H (w - c)\\) on a grid."""
+    d1, d2 = w1 - centre[0], w2 - centre[1]
+    return 0.5 * (hessian[0, 0] * d1**2 + 2 * hessian[0, 1] * d1 * d2 + hessian[1, 1] * d2**2)
+
+
+def _lowest_on_boundary(boundary: torch.Tensor, centre: torch.Tensor, hessian: torch.Tensor) -> torch.Tensor:
+    values = _quadratic_bowl(centre, hessian, boundary[:, 0], boundary[:, 1])
+    return boundary[values.argmin()]
+
+
+@figure("regularization-geometry")
+def regularization_geometry() -> Figure:
+    """Level sets of a quadratic loss against the L1 diamond and the L2 disc, with their tangent points."""
+    centre = torch.tensor([2.0, 1.3])  # the unpenalised minimum
+    hessian = torch.tensor([[1.5, 0.6], [0.6, 1.0]])
+    angle = torch.linspace(0, 2 * torch.pi, 20001)
+    circle = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)  # radius 1
+    diamond = circle / circle.abs().sum(dim=1, keepdim=True)  # |w1| + |w2| = 1
+    grid = torch.linspace(-1.6, 3.2, 120)
+    w1, w2 = torch.meshgrid(grid, grid, indexing="xy")
+    loss = _quadratic_bowl(centre, hessian, w1, w2)
+
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 4.2), sharey=True)
+    for ax, boundary, title in ((axes[0], diamond, "L1: $|w_1| + |w_2| \\leq t$"), (axes[1], circle, "L2: $w_1^2 + w_2^2 \\leq t^2$")):
+        touch = _lowest_on_boundary(boundary, centre, hessian)
+        level = float(_quadratic_bowl(centre, hessian, touch[0], touch[1]))
+        ax.contour(w1, w2, loss, levels=[level / 16, level / 4, level * 2.0, level * 3.5], colors="C0", linewidths=0.8, alpha=0.6)
+        ax.contour(w1, w2, loss, levels=[level], colors="C0", linewidths=2.0)
+        outline = boundary[::100]  # enough points to draw, the dense set finds the tangent point
+        ax.fill(outline[:, 0], outline[:, 1], color="C1", alpha=0.2, linewidth=0)
+        ax.plot(outline[:, 0], outline[:, 1], color="C1", linewidth=2.0)
+        ax.plot(*centre, marker="x", color="C0", markersize=9, markeredgewidth=2, linestyle="none", label="minimum of the loss")
+        ax.plot(*touch, marker="o", color="C2", markersize=8, linestyle="none", label=f"tangent point ({touch[0]:.2f}, {touch[1]:.2f})")
+        ax.axhline(0, linewidth=0.8, color=plt.rcParams["grid.color"])
+        ax.axvline(0, linewidth=0.8, color=plt.rcParams["grid.color"])
+        ax.set_aspect("equal")
+        ax.set_xlim(-1.6, 3.2)
+        ax.set_ylim(-1.6, 3.2)
+        ax.set_xlabel("$w_1$")
+        ax.set_title(title)
+        ax.legend(loc="lower right", fontsize=9)
+    axes[0].set_ylabel("$w_2$")
+    fig.tight_layout()
+    return fig
+
+
+def _notebook_figure(theme: Theme, **subplots: object) -> tuple[Figure, object]:
+    """A figure for a notebook: the book's style, drawn on an opaque background."""
+    with plt.rc_context(_style(theme)):
+        fig, axes = plt.subplots(dpi=80, **subplots)
+    fig.patch.set_facecolor("white" if theme == "light" else "#1e2129")
+    plt.close(fig)  # the notebook shows the returned figure once, not again at the end of the cell
+    return fig, axes
+
+
+def _scatter_classes(ax, X: torch.Tensor, labels: torch.Tensor) -> None:
+    labels = labels.reshape(-1)
+    cycle = plt.rcParams["axes.prop_cycle"].by_key()["color"]  # resolved now, not when drawn
+    for value, name, colour in ((0, "negative", cycle[0]), (1, "positive", cycle[1])):
+        points = X[labels == value]
+        ax.scatter(points[:, 0], points[:, 1], s=2, color=colour, label=f"{name} ({len(points)})", rasterized=True)
+    ax.set_aspect("equal")
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.legend(loc="upper right", markerscale=4, fontsize=9)
+
+
+def rings_scatter(X: torch.Tensor, y: torch.Tensor, theme: Theme = "light") -> Figure:
+    """Scatter plot of two-dimensional points coloured by their 0/1 label (see ``lossbook.make_rings``)."""
+    with plt.rc_context(_style(theme)):
+        fig, ax = _notebook_figure(theme, figsize=(4.8, 4.8))
+        _scatter_classes(ax, X, y)
+        ax.set_title("the data")
+    return fig
+
+
+def predictions_side_by_side(X: torch.Tensor, y_true: torch.Tensor, y_pred: torch.Tensor, theme: Theme = "light") -> Figure:
+    """Two scatter plots of the same points: coloured by true label (left) and by predicted label (right)."""
+    with plt.rc_context(_style(theme)):
+        fig, axes = _notebook_figure(theme, ncols=2, figsize=(9.6, 4.8), sharey=True)
+        for ax, labels, title in ((axes[0], y_true, "true labels"), (axes[1], y_pred, "predicted labels")):
+            _scatter_classes(ax, X, labels)
+            ax.set_title(title)
+        axes[1].set_ylabel("")
+        fig.tight_layout()
+    return fig
+
+
+def history_curves(history: list[dict], monitor: str = "val_auc", best_epoch: int | None = None, theme: Theme = "light") -> Figure:
+    """Loss curves (left) and the monitored metric (right) per epoch, with the best epoch marked.
+
+    ``history`` is what ``lossbook.fit`` returns; ``best_epoch`` defaults to its ``best_epoch``.
+    """
+    if best_epoch is None:
+        best_epoch = getattr(history, "best_epoch", None)
+    epochs = [row["epoch"] for row in history]
+    metric = monitor.split("_", 1)[1] if "_" in monitor else monitor
+    name = "AUC" if metric == "auc" else metric
+    with plt.rc_context(_style(theme)):
+        fig, (left, right) = _notebook_figure(theme, ncols=2, figsize=(9.6, 3.6))
+        for key, label in (("train_loss", "train loss"), ("val_loss", "validation loss"), ("val_objective", "validation loss + penalties")):
+            if key in history[0]:
+                left.plot(epochs, [row[key] for row in history], marker=".", label=label)
+        left.set_ylabel("loss")
+        for key in (f"train_{metric}", f"val_{metric}"):
+            if key in history[0]:
+                right.plot(epochs, [row[key] for row in history], marker=".", label=key.replace("_", " ").replace(metric, name))
+        right.set_ylabel(name)
+        for ax in (left, right):
+            if best_epoch is not None:
+                ax.axvline(best_epoch, linestyle="--", color=plt.rcParams["text.color"], alpha=0.6, label=f"best epoch ({best_epoch})")
+            ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+            ax.legend(fontsize=9)
+        fig.tight_layout()
+    return fig
+
+
+# Multi-class, KL divergence, similarity and adaptive-softmax chapters (docs/losses/multiclass.md,
+# kl-divergence.md, similarity.md, adaptive-softmax.md). Curves come from the torch.nn losses,
+# gradients from autograd.
+
+
+@figure("multiclass-margin")
+def multiclass_margin() -> Figure:
+    """CrossEntropyLoss of one item with logits (m, 0, 0) and true class 0, with and without label smoothing."""
+    margin = torch.linspace(-4.0, 8.0, 601)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
+    for smoothing, style in ((0.0, "-"), (0.1, "--")):
+        m = margin.clone().requires_grad_(True)
+        logits = torch.stack([m, torch.zeros_like(m), torch.zeros_like(m)], dim=1)
+        loss_fn = torch.nn.CrossEntropyLoss(reduction="none", label_smoothing=smoothing)
+        values = loss_fn(logits, torch.zeros(len(margin), dtype=torch.long))
+        (gradient,) = torch.autograd.grad(values.sum(), m)
+        label = "no smoothing" if smoothing == 0 else rf"label_smoothing $= {smoothing:g}$"
+        left.plot(margin, values.detach(), linestyle=style, label=label)
+        right.plot(margin, gradient, linestyle=style, label=label)
+    left.set_ylabel("loss of one item")
+    right.set_ylabel("gradient w.r.t. the true-class logit")
+    right.axhline(0.0, linewidth=0.8, color=plt.rcParams["axes.edgecolor"])
+    for ax in (left, right):
+        ax.set_xlabel("margin $m$ of the true-class logit, logits $(m, 0, 0)$")
+    left.legend()
+    return fig
+
+
+@figure("kl-two-class")
+def kl_two_class() -> Figure:
+    """KLDivLoss for two classes with target (0.7, 0.3): both directions of KL, and the gradient w.r.t. the logit."""
+    p = torch.tensor([0.7, 0.3])
+    q1 = torch.linspace(0.005, 0.995, 500)
+    q = torch.stack([q1, 1 - q1], dim=1)
+    target = p.expand_as(q)
+    kl_div = torch.nn.KLDivLoss(reduction="none")
+    forward = kl_div(q.log(), target).sum(dim=1)
+    reverse = kl_div(target.log(), q).sum(dim=1)
+    z = torch.logit(q1).requires_grad_(True)  # logit of the first class, the second class's logit is 0
+    log_q = torch.log_softmax(torch.stack([z, torch.zeros_like(z)], dim=1), dim=1)
+    (gradient,) = torch.autograd.grad(kl_div(log_q, target).sum(), z)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
+    left.plot(q1, forward, label=r"KLDivLoss: KL$(p \,\|\, q)$")
+    left.plot(q1, reverse, linestyle="--", label=r"reversed: KL$(q \,\|\, p)$")
+    left.set_ylim(0, 2.0)
+    left.set_ylabel("loss of one item")
+    left.legend(loc="upper center")
+    right.plot(q1, gradient, label=r"$q_1 - p_1$")
+    right.axhline(0.0, linewidth=0.8, color=plt.rcParams["axes.edgecolor"])
+    right.set_ylabel("gradient of KL$(p \\,\\|\\, q)$ w.r.t. the logit")
+    right.legend()
+    for ax in (left, right):
+        ax.axvline(0.7, linewidth=0.8, linestyle=":", color=plt.rcParams["axes.edgecolor"])
+        ax.set_xlabel(r"model's probability of class 1, $q_1$ (target $p_1 = 0.7$)")
+    return fig
+
+
+@figure("similarity-cosine-embedding")
+def similarity_cosine_embedding() -> Figure:
+    """CosineEmbeddingLoss and its slope against the cosine of the pair, for y = 1 and y = -1 with two margins."""
+    cos = torch.linspace(-0.999, 0.999, 801)
+    x1 = torch.stack([torch.ones_like(cos), torch.zeros_like(cos)], dim=1)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
+    cases = ((1.0, 0.0, "-", "$y = 1$"), (-1.0, 0.0, "--", "$y = -1$, margin 0"), (-1.0, 0.5, ":", "$y = -1$, margin 0.5"))
+    for y, margin, style, label in cases:
+        c = cos.clone().requires_grad_(True)
+        # x1 = (1, 0) and the unit vector x2 = (c, sqrt(1 - c^2)): their cosine is exactly c
+        x2 = torch.stack([c, torch.sqrt(1 - c**2)], dim=1)
+        loss_fn = torch.nn.CosineEmbeddingLoss(margin=margin, reduction="none")
+        values = loss_fn(x1, x2, torch.full_like(cos, y))
+        (slope,) = torch.autograd.grad(values.sum(), c)
+        left.plot(cos, values.detach(), linestyle=style, label=label)
+        right.plot(cos, slope, linestyle=style, label=label)
+    left.set_ylabel("loss of one pair")
+    right.set_ylabel("gradient w.r.t. the cosine")
+    for ax in (left, right):
+        ax.set_xlabel(r"cosine of the pair, $\cos(x_1, x_2)$")
+    left.legend(loc="upper center")
+    return fig
+
+
+@figure("multiclass-adaptive-zipf")
+def multiclass_adaptive_zipf() -> Figure:
+    """Share of Zipf-distributed tokens covered by the ids below each rank, with adaptive-softmax cutoffs."""
+    vocabulary, cutoffs = 100_000, (2_000, 10_000, 50_000)
+    rank = torch.arange(1, vocabulary + 1, dtype=torch.float64)
+    covered = torch.cumsum(1 / rank, dim=0) / (1 / rank).sum()
+    fig, ax = plt.subplots(figsize=(7.2, 4.4), layout="constrained")
+    ax.plot(rank, covered, color=plt.rcParams["text.color"], label="_covered")
+    edges = (0, *cutoffs, vocabulary)
+    names = ("head", "tail cluster 0", "tail cluster 1", "tail cluster 2")
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for low, high, name, colour in zip(edges[:-1], edges[1:], names, colours):
+        share = (covered[high - 1] - (covered[low - 1] if low else 0)).item()
+        label = f"{name}: ids {low:,} to {high - 1:,}, {share:.0%} of tokens"
+        ax.axvspan(max(low, 1), high, color=colour, alpha=0.2, linewidth=0, label=label)
+    ax.set_xscale("log")
+    ax.set_xlim(1, vocabulary)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("id (= frequency rank) of the token, log scale")
+    ax.set_ylabel("share of tokens with a smaller id")
+    fig.legend(loc="outside lower center", ncols=2, fontsize=9)
+    return fig
+
+
+@figure("focal-modulating-factor")
+def focal_modulating_factor() -> Figure:
+    """Focal loss's modulating factor (1 - p_t)^gamma against p_t for several gamma."""
+    p_t = torch.linspace(0, 1, 401)
+    fig, ax = plt.subplots()
+    for gamma in (0.0, 0.5, 1.0, 2.0, 5.0):
+        ax.plot(p_t, (1 - p_t) ** gamma, label=rf"$\gamma = {gamma:g}$")
+    ax.axvspan(0.6, 1.0, alpha=0.08, color=plt.rcParams["text.color"], linewidth=0)
+    ax.text(0.8, 1.06, "well classified", ha="center", fontsize=9)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.12)
+    ax.set_xlabel(r"probability of the true label, $p_t$")
+    ax.set_ylabel(r"weight $(1 - p_t)^{\gamma}$ of the item's loss")
+    ax.legend(loc="lower left")
+    return fig
+
+
+def show_figure(fig: Figure, alt: str) -> None:
+    """Display ``fig`` in a notebook as a PNG image with alternative text.
+
+    IPython's own display of a figure carries no alt text (nbconvert then writes a placeholder),
+    so the notebook pages show their figures through this. Needs IPython (Jupyter).
+    """
+    import base64
+    import html
+
+    from IPython.display import HTML, display
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=fig.dpi, facecolor=fig.get_facecolor(), bbox_inches="tight")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    width = round(fig.get_figwidth() * fig.dpi)
+    display(HTML(f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width: 100%; width: {width}px">'))

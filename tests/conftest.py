@@ -22,3 +22,7 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
     return site
+
+
+# A real browser over the served site (Chromium via Playwright): see tests/browser.py.
+from tests.browser import browser, served_site, site_url  # noqa: E402, F401

@@ -1,0 +1,126 @@
+"""Lighthouse over every page of the built site, as a reader's phone would get it (`make audit`).
+
+    make audit                       # builds the site, installs Lighthouse, audits every page
+    python benchmarks/audit.py --site /tmp/site --pages reference/   # one page of a built site
+
+What it does:
+
+1. builds the site with ``mkdocs build --strict`` into a temporary folder (or takes ``--site``);
+2. serves it on 127.0.0.1 under the path of ``site_url`` (``/lossbook/``), with gzip as a static
+   host sends it (``tests/site_server.py``);
+3. runs Lighthouse 12.2.3 (pinned in ``tools/audit/package.json``, installed by ``make audit``
+   with ``npm ci --prefix tools/audit``, never by ``make test``) with its default settings,
+   the mobile ones (Moto G Power screen, simulated slow 4G and 4x CPU slowdown), on Debian's
+   Chromium (``CHROME_PATH``, default ``/usr/bin/chromium``), one page at a time;
+4. prints one row per page: the four category scores, the bytes transferred and the cumulative
+   layout shift, then every audit that kept accessibility, best practices or SEO under 100.
+
+Exit status 1 if accessibility, best practices or SEO is under 100 on any page. Performance is
+reported, not asserted: on a shared 2-core machine it moves with the load of the machine.
+Reports are kept as JSON in ``--out`` (default: a temporary folder, printed at the end).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.site_server import page_paths, serve  # noqa: E402
+
+LIGHTHOUSE = ROOT / "tools" / "audit" / "node_modules" / ".bin" / "lighthouse"
+CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
+MUST_BE_100 = ("accessibility", "best-practices", "seo")
+CHROME_FLAGS = (
+    "--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-background-networking "
+    "--disable-component-update --disable-sync --no-first-run"
+)
+
+
+def build(site: Path) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(site)],
+        cwd=ROOT, check=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+    )
+
+
+def lighthouse(url: str, report: Path) -> dict:
+    chrome = os.environ.get("CHROME_PATH", "/usr/bin/chromium")
+    command = [
+        str(LIGHTHOUSE), url, "--quiet", "--output=json", f"--output-path={report}",
+        f"--only-categories={','.join(CATEGORIES)}", f"--chrome-flags={CHROME_FLAGS}",
+    ]
+    subprocess.run(command, check=True, env={**os.environ, "CHROME_PATH": chrome}, timeout=300)
+    return json.loads(report.read_text(encoding="utf-8"))
+
+
+def summarise(result: dict) -> dict:
+    audits = result["audits"]
+    row = {name: round(100 * (result["categories"][name]["score"] or 0)) for name in CATEGORIES}
+    row["bytes"] = audits["total-byte-weight"]["numericValue"]
+    row["cls"] = audits["cumulative-layout-shift"]["numericValue"]
+    row["failing"] = [
+        f"{category}: {ref['id']} ({audits[ref['id']]['title']})"
+        for category in MUST_BE_100
+        for ref in result["categories"][category]["auditRefs"]
+        if ref["weight"] > 0 and audits[ref["id"]]["score"] is not None and audits[ref["id"]]["score"] < 1
+    ]
+    return row
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--site", type=Path, help="a site built beforehand (default: build one now)")
+    parser.add_argument("--pages", nargs="*", help="URL paths to audit, e.g. '' reference/ (default: every page)")
+    parser.add_argument("--out", type=Path, help="folder for the JSON reports")
+    args = parser.parse_args()
+    if not LIGHTHOUSE.exists():
+        print(f"{LIGHTHOUSE} is missing: run 'npm ci --prefix tools/audit' (make audit does it)", file=sys.stderr)
+        return 2
+    work = Path(tempfile.mkdtemp(prefix="lossbook-audit-"))
+    site = args.site or work / "site"
+    if args.site is None:
+        build(site)
+    out = args.out or work / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    pages = page_paths(site) if args.pages is None else args.pages
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU") if Path("/proc/cpuinfo").exists() else platform.processor()
+    print(f"Lighthouse 12.2.3, mobile defaults, {os.environ.get('CHROME_PATH', '/usr/bin/chromium')}; "
+          f"{cpu}, {os.cpu_count()} cores; site served with gzip on 127.0.0.1")
+    header = f"{'page':<28} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5} {'KiB':>7} {'CLS':>7}"
+    print(header)
+    print("-" * len(header))
+    rows = {}
+    started = time.perf_counter()
+    with serve(site) as base:
+        for path in pages:
+            report = out / f"{(path.strip('/') or 'home').replace('/', '_')}.json"
+            row = rows[path] = summarise(lighthouse(base + path, report))
+            print(
+                f"{path or '(home)':<28} {row['performance']:>5} {row['accessibility']:>5} {row['best-practices']:>5} "
+                f"{row['seo']:>5} {row['bytes'] / 1024:>7.1f} {row['cls']:>7.3f}",
+                flush=True,
+            )
+    failing = {path: row["failing"] for path, row in rows.items() if any(row[c] < 100 for c in MUST_BE_100)}
+    for path, audits in failing.items():
+        print(f"\n{path or '(home)'}: under 100 because of", *audits, sep="\n  ")
+    print(f"\n{len(rows)} pages in {time.perf_counter() - started:.0f} s; reports in {out}")
+    if rows:
+        worst = min(rows.values(), key=lambda r: r["performance"])["performance"]
+        print(f"performance: lowest {worst}; accessibility, best practices, SEO: "
+              f"{'100 on every page' if not failing else f'under 100 on {len(failing)} pages'}")
+    return 1 if failing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
