@@ -26,8 +26,11 @@ test: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site
 
+# Loss speed: the book's focal loss against the common formulation, adaptive softmax against
+# a full softmax. Each prints ratios measured in one run; no test times anything.
 bench: $(STAMP)
-	@for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+	$(BIN)/python benchmarks/bench_focal.py
+	$(BIN)/python benchmarks/bench_adaptive_softmax.py
 
 # Cold `mkdocs build` time, and the rebuild after touching one chapter: benchmarks/bench_build.py.
 bench-build: $(STAMP)
