@@ -98,28 +98,43 @@ def bce_per_label() -> Figure:
 
 _REGRESSION_STYLES = ["-", "--", "-.", ":"]
 
+# One curve of a loss-and-gradient figure: legend label, line style, and the element-wise loss as
+# a function of the x-axis values (which autograd then differentiates).
+Curve = tuple[str, str, Callable[[torch.Tensor], torch.Tensor]]
 
-def _regression_loss_and_gradient(loss: torch.nn.Module, residual: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Element-wise loss of ``input = residual`` against a zero target, and its autograd gradient."""
-    x = residual.clone().requires_grad_(True)
-    values = loss(x, torch.zeros_like(x))
-    (gradient,) = torch.autograd.grad(values.sum(), x)
-    return values.detach(), gradient
+
+def _loss_and_gradient_panels(x: torch.Tensor, curves: list[Curve], xlabel: str, loss_label: str, gradient_label: str):
+    """Two panels: each curve's loss against ``x`` (left) and its autograd gradient w.r.t. ``x`` (right).
+
+    Returns ``(figure, left axes, right axes)`` so the caller can set limits and the legend.
+    """
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
+    for label, style, loss_of in curves:
+        point = x.clone().requires_grad_(True)
+        values = loss_of(point)
+        (gradient,) = torch.autograd.grad(values.sum(), point)
+        left.plot(x, values.detach(), linestyle=style, label=label)
+        right.plot(x, gradient, linestyle=style, label=label)
+    left.set_ylabel(loss_label)
+    right.set_ylabel(gradient_label)
+    for ax in (left, right):
+        ax.set_xlabel(xlabel)
+    return fig, left, right
 
 
 def _regression_panels(curves: dict[str, torch.nn.Module], span: float, loss_top: float) -> Figure:
-    """Two panels, loss and gradient against the residual, one line per labelled loss."""
-    residual = torch.linspace(-span, span, 801)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
-    for (label, loss), style in zip(curves.items(), _REGRESSION_STYLES * 2):
-        values, gradient = _regression_loss_and_gradient(loss, residual)
-        left.plot(residual, values, linestyle=style, label=label)
-        right.plot(residual, gradient, linestyle=style, label=label)
+    """Two panels, loss and gradient against the residual (input against a zero target), one line per loss."""
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(-span, span, 801),
+        [
+            (label, style, lambda r, loss=loss: loss(r, torch.zeros_like(r)))
+            for (label, loss), style in zip(curves.items(), _REGRESSION_STYLES * 2)
+        ],
+        xlabel="residual, input $-$ target",
+        loss_label="loss of one element",
+        gradient_label="gradient w.r.t. the input",
+    )
     left.set_ylim(0, loss_top)
-    left.set_ylabel("loss of one element")
-    right.set_ylabel("gradient w.r.t. the input")
-    for ax in (left, right):
-        ax.set_xlabel("residual, input $-$ target")
     left.legend(loc="upper center")
     return fig
 
@@ -178,20 +193,16 @@ def _binary_label_styles() -> list[tuple[float, str, str]]:
 @figure("binary-bceloss")
 def binary_bceloss() -> Figure:
     """BCELoss against the probability p, and its gradient (p - y) / (p (1 - p)), for y = 1 and 0."""
-    p = torch.linspace(0.01, 0.99, 393)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
-    for label, style, text in _binary_label_styles():
-        x = p.clone().requires_grad_(True)
-        values = torch.nn.BCELoss(reduction="none")(x, torch.full_like(x, label))
-        (gradient,) = torch.autograd.grad(values.sum(), x)
-        left.plot(p, values.detach(), linestyle=style, label=text)
-        right.plot(p, gradient, linestyle=style, label=text)
+    bce = torch.nn.BCELoss(reduction="none")
+    fig, left, right = _loss_and_gradient_panels(
+        torch.linspace(0.01, 0.99, 393),
+        [(text, style, lambda p, y=label: bce(p, torch.full_like(p, y))) for label, style, text in _binary_label_styles()],
+        xlabel="input: predicted probability $p$",
+        loss_label="loss",
+        gradient_label="gradient w.r.t. $p$",
+    )
     left.set_ylim(0, 5)
-    left.set_ylabel("loss")
     right.set_ylim(-25, 25)
-    right.set_ylabel("gradient w.r.t. $p$")
-    for ax in (left, right):
-        ax.set_xlabel("input: predicted probability $p$")
     left.legend(loc="upper center")
     return fig
 
@@ -199,18 +210,14 @@ def binary_bceloss() -> Figure:
 @figure("binary-bce-with-logits")
 def binary_bce_with_logits() -> Figure:
     """BCEWithLogitsLoss against the logit x, and its gradient sigmoid(x) - y, for y = 1 and 0."""
-    logits = torch.linspace(-8, 8, 401)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
-    for label, style, text in _binary_label_styles():
-        x = logits.clone().requires_grad_(True)
-        values = torch.nn.BCEWithLogitsLoss(reduction="none")(x, torch.full_like(x, label))
-        (gradient,) = torch.autograd.grad(values.sum(), x)
-        left.plot(logits, values.detach(), linestyle=style, label=text)
-        right.plot(logits, gradient, linestyle=style, label=text)
-    left.set_ylabel("loss")
-    right.set_ylabel(r"gradient w.r.t. $x$: $\sigma(x) - y$")
-    for ax in (left, right):
-        ax.set_xlabel("input: logit $x$")
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(-8, 8, 401),
+        [(text, style, lambda x, y=label: bce(x, torch.full_like(x, y))) for label, style, text in _binary_label_styles()],
+        xlabel="input: logit $x$",
+        loss_label="loss",
+        gradient_label=r"gradient w.r.t. $x$: $\sigma(x) - y$",
+    )
     left.legend(loc="upper center")
     return fig
 
@@ -383,22 +390,27 @@ def history_curves(history: list[dict], monitor: str = "val_auc", best_epoch: in
 @figure("multiclass-margin")
 def multiclass_margin() -> Figure:
     """CrossEntropyLoss of one item with logits (m, 0, 0) and true class 0, with and without label smoothing."""
-    margin = torch.linspace(-4.0, 8.0, 601)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
-    for smoothing, style in ((0.0, "-"), (0.1, "--")):
-        m = margin.clone().requires_grad_(True)
-        logits = torch.stack([m, torch.zeros_like(m), torch.zeros_like(m)], dim=1)
+
+    def loss_of_margin(smoothing: float) -> Callable[[torch.Tensor], torch.Tensor]:
         loss_fn = torch.nn.CrossEntropyLoss(reduction="none", label_smoothing=smoothing)
-        values = loss_fn(logits, torch.zeros(len(margin), dtype=torch.long))
-        (gradient,) = torch.autograd.grad(values.sum(), m)
-        label = "no smoothing" if smoothing == 0 else rf"label_smoothing $= {smoothing:g}$"
-        left.plot(margin, values.detach(), linestyle=style, label=label)
-        right.plot(margin, gradient, linestyle=style, label=label)
-    left.set_ylabel("loss of one item")
-    right.set_ylabel("gradient w.r.t. the true-class logit")
+
+        def loss(m: torch.Tensor) -> torch.Tensor:
+            logits = torch.stack([m, torch.zeros_like(m), torch.zeros_like(m)], dim=1)
+            return loss_fn(logits, torch.zeros(len(m), dtype=torch.long))
+
+        return loss
+
+    fig, left, right = _loss_and_gradient_panels(
+        torch.linspace(-4.0, 8.0, 601),
+        [
+            ("no smoothing", "-", loss_of_margin(0.0)),
+            (r"label_smoothing $= 0.1$", "--", loss_of_margin(0.1)),
+        ],
+        xlabel="margin $m$ of the true-class logit, logits $(m, 0, 0)$",
+        loss_label="loss of one item",
+        gradient_label="gradient w.r.t. the true-class logit",
+    )
     right.axhline(0.0, linewidth=0.8, color=plt.rcParams["axes.edgecolor"])
-    for ax in (left, right):
-        ax.set_xlabel("margin $m$ of the true-class logit, logits $(m, 0, 0)$")
     left.legend()
     return fig
 
@@ -435,23 +447,29 @@ def kl_two_class() -> Figure:
 @figure("similarity-cosine-embedding")
 def similarity_cosine_embedding() -> Figure:
     """CosineEmbeddingLoss and its slope against the cosine of the pair, for y = 1 and y = -1 with two margins."""
-    cos = torch.linspace(-0.999, 0.999, 801)
-    x1 = torch.stack([torch.ones_like(cos), torch.zeros_like(cos)], dim=1)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(8.8, 3.6), layout="constrained")
-    cases = ((1.0, 0.0, "-", "$y = 1$"), (-1.0, 0.0, "--", "$y = -1$, margin 0"), (-1.0, 0.5, ":", "$y = -1$, margin 0.5"))
-    for y, margin, style, label in cases:
-        c = cos.clone().requires_grad_(True)
-        # x1 = (1, 0) and the unit vector x2 = (c, sqrt(1 - c^2)): their cosine is exactly c
-        x2 = torch.stack([c, torch.sqrt(1 - c**2)], dim=1)
+
+    def loss_of_cosine(y: float, margin: float) -> Callable[[torch.Tensor], torch.Tensor]:
         loss_fn = torch.nn.CosineEmbeddingLoss(margin=margin, reduction="none")
-        values = loss_fn(x1, x2, torch.full_like(cos, y))
-        (slope,) = torch.autograd.grad(values.sum(), c)
-        left.plot(cos, values.detach(), linestyle=style, label=label)
-        right.plot(cos, slope, linestyle=style, label=label)
-    left.set_ylabel("loss of one pair")
-    right.set_ylabel("gradient w.r.t. the cosine")
-    for ax in (left, right):
-        ax.set_xlabel(r"cosine of the pair, $\cos(x_1, x_2)$")
+
+        def loss(c: torch.Tensor) -> torch.Tensor:
+            # x1 = (1, 0) and the unit vector x2 = (c, sqrt(1 - c^2)): their cosine is exactly c
+            x1 = torch.stack([torch.ones_like(c), torch.zeros_like(c)], dim=1)
+            x2 = torch.stack([c, torch.sqrt(1 - c**2)], dim=1)
+            return loss_fn(x1, x2, torch.full_like(c, y))
+
+        return loss
+
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(-0.999, 0.999, 801),
+        [
+            ("$y = 1$", "-", loss_of_cosine(1.0, 0.0)),
+            ("$y = -1$, margin 0", "--", loss_of_cosine(-1.0, 0.0)),
+            ("$y = -1$, margin 0.5", ":", loss_of_cosine(-1.0, 0.5)),
+        ],
+        xlabel=r"cosine of the pair, $\cos(x_1, x_2)$",
+        loss_label="loss of one pair",
+        gradient_label="gradient w.r.t. the cosine",
+    )
     left.legend(loc="upper center")
     return fig
 
