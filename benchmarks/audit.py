@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
 from tests.site_server import page_paths, serve  # noqa: E402
 
 LIGHTHOUSE = ROOT / "tools" / "audit" / "node_modules" / ".bin" / "lighthouse"
@@ -93,10 +93,8 @@ def main() -> int:
     out = args.out or work / "reports"
     out.mkdir(parents=True, exist_ok=True)
     pages = page_paths(site) if args.pages is None else args.pages
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU") if Path("/proc/cpuinfo").exists() else platform.processor()
     print(f"Lighthouse 12.2.3, mobile defaults, {os.environ.get('CHROME_PATH', '/usr/bin/chromium')}; "
-          f"{cpu}, {os.cpu_count()} cores; site served with gzip on 127.0.0.1")
+          f"{cpu_model()}, {os.cpu_count()} cores; site served with gzip on 127.0.0.1")
     header = f"{'page':<28} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5} {'KiB':>7} {'CLS':>7}"
     print(header)
     print("-" * len(header))

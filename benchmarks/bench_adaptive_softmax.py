@@ -16,9 +16,8 @@ import platform
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
-
 import torch
+from machine import cpu_model  # benchmarks/machine.py
 from torch import nn
 
 VOCABULARY = 100_000
@@ -26,16 +25,6 @@ HIDDEN = 512
 BATCH = 1024  # tokens per step
 CUTOFFS = [2_000, 10_000, 50_000]
 REPEATS = 5
-
-
-def cpu_model() -> str:
-    """The CPU's model name from /proc/cpuinfo (Linux), else what platform reports."""
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
 
 
 def median_seconds(step: Callable[[], None]) -> float:

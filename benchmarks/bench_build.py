@@ -28,18 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from machine import cpu_model  # benchmarks/machine.py
+
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("docs", "hooks", "lossbook", "snippets", "overrides", "mkdocs.yml", "pyproject.toml", "README.md")
 CHAPTER = "docs/cross-entropy-family.md"
-
-
-def cpu_model() -> str:
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    return platform.processor() or "unknown CPU"
 
 
 def copy_project(target: Path) -> None:

@@ -12,14 +12,13 @@ Timings vary from run to run and machine to machine; no test checks them.
 
 from __future__ import annotations
 
-import platform
-import subprocess
 import time
 
 import torch
 import torch.nn.functional as F
 
 from lossbook import focal_loss
+from machine import cpu_model  # benchmarks/machine.py
 
 
 def common_focal_loss(x: torch.Tensor, y: torch.Tensor, alpha: float = 0.25, gamma: float = 2.0) -> torch.Tensor:
@@ -33,14 +32,7 @@ def common_focal_loss(x: torch.Tensor, y: torch.Tensor, alpha: float = 0.25, gam
 
 
 def machine() -> str:
-    model = platform.processor() or platform.machine()
-    try:
-        for line in subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout.splitlines():
-            if line.startswith("Model name:"):
-                model = line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return f"{model}, {torch.get_num_threads()} threads, torch {torch.__version__}"
+    return f"{cpu_model()}, {torch.get_num_threads()} threads, torch {torch.__version__}"
 
 
 def time_once(loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
