@@ -9,8 +9,8 @@ corrupted = clean.clone()
 corrupted[15] = 10.0                          # one gross error
 
 
-def fit_line(loss_fn: nn.Module, y: torch.Tensor, steps: int = 2000) -> tuple[float, float]:
-    """Slope and intercept minimising loss_fn(slope * x + intercept, y), by Adam."""
+def fit_line(loss_fn: nn.Module, y: torch.Tensor, steps: int = 2000) -> torch.Tensor:
+    """(slope, intercept) minimising loss_fn(slope * x + intercept, y), by Adam."""
     slope = torch.zeros((), requires_grad=True)
     intercept = torch.zeros((), requires_grad=True)
     optimizer = torch.optim.Adam([slope, intercept], lr=0.1)
@@ -20,9 +20,11 @@ def fit_line(loss_fn: nn.Module, y: torch.Tensor, steps: int = 2000) -> tuple[fl
         loss_fn(slope * x + intercept, y).backward()
         optimizer.step()
         schedule.step()
-    return slope.item(), intercept.item()
+    return torch.stack([slope, intercept]).detach()
 
 
+reference = fit_line(nn.MSELoss(), clean)
+print(" " * 23 + "slope  intercept  slope off  intercept off")
 for name, loss_fn, y in [
     ("MSELoss, clean data", nn.MSELoss(), clean),
     ("MSELoss", nn.MSELoss(), corrupted),
@@ -30,4 +32,5 @@ for name, loss_fn, y in [
     ("HuberLoss(delta=0.1)", nn.HuberLoss(delta=0.1), corrupted),
 ]:
     slope, intercept = fit_line(loss_fn, y)
-    print(f"{name:<21} slope {slope:5.2f}   intercept {intercept:5.2f}")
+    off = (torch.stack([slope, intercept]) - reference).abs()  # off the clean fit
+    print(f"{name:<21} {slope:6.2f} {intercept:10.2f} {off[0]:10.3f} {off[1]:14.3f}")
