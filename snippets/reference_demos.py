@@ -1,4 +1,4 @@
-"""The three classic identities of the classification losses, with their reference numbers."""
+"""The three identities of the classification losses, each on a small example."""
 import torch
 from torch import nn
 import torch.nn.functional as F
@@ -15,6 +15,7 @@ y_true = torch.tensor([0, 2])
 print(nn.CrossEntropyLoss()(y_pred, y_true))
 print(nn.NLLLoss()(nn.LogSoftmax(dim=1)(y_pred), y_true))
 
-# ... and equals KLDivLoss (log-probabilities in, probabilities as target) against one-hot labels.
+# ... and equals KLDivLoss against one-hot labels
+# (log-probabilities as input, probabilities as target).
 one_hot = F.one_hot(y_true, num_classes=3).float()
 print(nn.KLDivLoss(reduction="batchmean")(F.log_softmax(y_pred, dim=1), one_hot))
