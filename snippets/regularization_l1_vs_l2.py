@@ -41,6 +41,8 @@ for name, penalty in penalties.items():
     print(f"{name:8}  {near_zero:>11}  {w.norm():6.3f}  {unused:6.3f}  {first}")
     if name.startswith("L1"):
         small = w[w.abs() < 0.005].abs().max()
-        note = f"L1: largest near-zero weight {small:.4f}; lr * 0.1 = {0.02 * 0.1:.4f}"
+        exact = int((w == 0).sum())
+        note = (f"L1: {exact} weights exactly 0, largest near-zero one {small:.4f}, "
+                f"lr * 0.1 = {0.02 * 0.1:.4f}")
 print(note)
 # --8<-- [end:run]
