@@ -3,12 +3,14 @@
 Two CPU processes (gloo backend, loopback only) make one training step on a
 batch of padded sequences: rank 0 holds the two short ones, rank 1 the two
 long ones. DDP averages the gradients over the ranks; the result is compared
-with the gradient of one process on the whole batch.
+with the gradient of one process on the whole batch. The processes meet
+through a file in a fresh temporary directory (no port to choose).
 """
 
+# --8<-- [start:setup]
 import os
-import socket
 import sys
+import tempfile
 import time
 from datetime import timedelta
 
@@ -43,24 +45,16 @@ def make_model():
 
 def flat_grad(model):
     return torch.cat([p.grad.flatten() for p in model.parameters()])
+# --8<-- [end:setup]
 
 
-def full_batch():
-    """One process, the whole batch, the mean over its non-padding tokens."""
-    features, targets = make_batch()
-    model = make_model()
-    logits = model(features).flatten(0, 1)
-    loss = F.cross_entropy(logits, targets.flatten())
-    loss.backward()
-    return loss.item(), int(count_items(targets)), flat_grad(model)
-
-
-def worker(rank, port, results):
+# --8<-- [start:worker]
+def worker(rank, rendezvous_file, results):
     torch.set_num_threads(1)
     loopback = "lo0" if sys.platform == "darwin" else "lo"
     os.environ.setdefault("GLOO_SOCKET_IFNAME", loopback)
     dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank,
+        "gloo", init_method=f"file://{rendezvous_file}", rank=rank,
         world_size=WORLD_SIZE, timeout=timedelta(seconds=30),
     )
     features, targets = make_batch()
@@ -88,28 +82,37 @@ def worker(rank, port, results):
     del model  # DDP holds the process group: free it before destroying that
     dist.barrier()
     dist.destroy_process_group()
+# --8<-- [end:worker]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+# --8<-- [start:launch]
 def run_workers(timeout=60.0):
     """Fork WORLD_SIZE workers; give up after `timeout` seconds."""
     results = mp.get_context("fork").SimpleQueue()
-    context = mp.start_processes(
-        worker, args=(free_port(), results), nprocs=WORLD_SIZE,
-        join=False, start_method="fork",
-    )
-    deadline = time.monotonic() + timeout
-    while not context.join(timeout=1.0):
-        if time.monotonic() > deadline:
-            for process in context.processes:
-                process.kill()
-            raise TimeoutError(f"workers still running after {timeout} s")
+    with tempfile.TemporaryDirectory() as folder:
+        rendezvous_file = os.path.join(folder, "rendezvous")  # must not exist yet
+        context = mp.start_processes(
+            worker, args=(rendezvous_file, results), nprocs=WORLD_SIZE,
+            join=False, start_method="fork",
+        )
+        deadline = time.monotonic() + timeout
+        while not context.join(timeout=1.0):
+            if time.monotonic() > deadline:
+                for process in context.processes:
+                    process.kill()
+                raise TimeoutError(f"workers still running after {timeout} s")
     return sorted(results.get() for _ in range(WORLD_SIZE))
+# --8<-- [end:launch]
+
+
+# --8<-- [start:main]
+def full_batch():
+    """One process, the whole batch, the mean over its non-padding tokens."""
+    features, targets = make_batch()
+    model = make_model()
+    loss = F.cross_entropy(model(features).flatten(0, 1), targets.flatten())
+    loss.backward()
+    return loss.item(), int(count_items(targets)), flat_grad(model)
 
 
 def main():
@@ -132,3 +135,4 @@ def main():
 # Forked workers import nothing again, so no `if __name__ == "__main__":`
 # guard is needed (with the spawn start method it would be).
 main()
+# --8<-- [end:main]

@@ -2,13 +2,14 @@
 
 The two-process test starts two workers with the ``fork`` start method (nothing to re-import,
 so it costs well under a second), joins them over the ``gloo`` backend on 127.0.0.1 only, and
-is bounded by a timeout.
+is bounded by a timeout. The workers meet through a file in the test's temporary directory
+(``init_method="file://..."``): no port is chosen in advance, so no other process can take it
+between the choice and the bind.
 """
 
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 from datetime import timedelta
@@ -166,11 +167,11 @@ RANK_TARGETS = {
 WEIGHT = torch.tensor([0.5, 1.0, 2.0])
 
 
-def _worker(rank: int, port: int, results) -> None:
+def _worker(rank: int, rendezvous_file: str, results) -> None:
     torch.set_num_threads(1)
     os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo0" if sys.platform == "darwin" else "lo")
     dist.init_process_group(
-        "gloo", init_method=f"tcp://127.0.0.1:{port}", rank=rank, world_size=WORLD_SIZE,
+        "gloo", init_method=f"file://{rendezvous_file}", rank=rank, world_size=WORLD_SIZE,
         timeout=timedelta(seconds=30),
     )
     try:
@@ -182,19 +183,16 @@ def _worker(rank: int, port: int, results) -> None:
         dist.destroy_process_group()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.skipif("fork" not in mp.get_all_start_methods(), reason="needs the fork start method")
 @pytest.mark.skipif(not dist.is_available() or not dist.is_gloo_available(), reason="needs gloo")
-def test_count_items_all_reduces_over_two_gloo_processes() -> None:
+def test_count_items_all_reduces_over_two_gloo_processes(tmp_path) -> None:
     assert not dist.is_initialized()
+    rendezvous_file = tmp_path / "rendezvous"  # a fresh name: FileStore creates it
+    assert not rendezvous_file.exists()
     results = mp.get_context("fork").SimpleQueue()
     context = mp.start_processes(
-        _worker, args=(_free_port(), results), nprocs=WORLD_SIZE, join=False, start_method="fork"
+        _worker, args=(str(rendezvous_file), results), nprocs=WORLD_SIZE, join=False,
+        start_method="fork",
     )
     deadline = time.monotonic() + 60
     while not context.join(timeout=0.5):
