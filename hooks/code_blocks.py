@@ -1,22 +1,32 @@
-"""MkDocs hook: the copy button of a doctest block copies its code without the output lines.
+"""MkDocs hook: code blocks keep what Material's script gives them, before it has run.
 
-Material's copy button copies the code element's text with ``data-md-copying`` set on it, and
-``docs/stylesheets/extra.css`` hides the prompts (``.gp``) and the output (``.go``) while it
-does. Pygments ends each output line's span before the line break, so hiding the span would
-leave an empty line in the copy for every output line; this hook moves the line break inside
-the span, so the whole output line disappears from the copy, and the code copies as the
-program it is. (Without it, Pygments would have to wrap every line of every block in a span of
-its own -- ``line_spans`` -- which doubled the elements of the code blocks of every page.)
+Material's script mounts each code block when it scrolls into view (``content.lazy`` in
+``mkdocs.yml``: mounting all of them at load forced one layout of the whole page per block). Two
+things must hold before that:
+
+* Keyboard. A block wider than the column scrolls sideways, and a scrollable region must be
+  reachable by keyboard; Material gives an overflowing block ``tabindex="0"`` when it mounts it
+  (and takes it away from one that fits). Every block is written with ``tabindex="0"``, so one
+  that overflows is reachable before it is mounted too.
+* Copy. The copy button copies the code element's text with ``data-md-copying`` set on it, and
+  ``docs/stylesheets/extra.css`` hides the prompts (``.gp``) and the output (``.go``) of doctest
+  blocks while it does. Pygments ends each output line's span before the line break, so hiding
+  the span would leave an empty line in the copy for every output line; the line break is moved
+  inside the span, so the copy is the program without its output. (Otherwise Pygments would
+  have to wrap every line of every block in a span of its own, ``line_spans``, which doubled the
+  elements of the code blocks of every page.)
 """
 
 from __future__ import annotations
 
 import re
 
+CODE_START = re.compile(r"(<pre\b[^>]*>(?:<span></span>)?)<code>")
 OUTPUT_LINE = re.compile(r'(<span class="go">[^<]*)</span>\n')
 
 
 def on_page_content(html: str, page, config, files) -> str:
-    if 'class="go"' not in html:
-        return html
-    return OUTPUT_LINE.sub(lambda match: match[1] + "\n</span>", html)
+    html = CODE_START.sub(r'\1<code tabindex="0">', html)
+    if 'class="go"' in html:
+        html = OUTPUT_LINE.sub(lambda match: match[1] + "\n</span>", html)
+    return html
