@@ -261,6 +261,7 @@ class Build:
     styles: KatexStyles
     cache_file: Path
     formulas: dict[str, dict] = field(default_factory=dict)  # "d|tex" / "i|tex" -> html, fonts, chars
+    used: set[str] = field(default_factory=set)  # the keys this build rendered: what the cache keeps
     new: int = 0
     renderer: KatexRenderer = field(default_factory=KatexRenderer)
     page_fonts: dict[str, set[str]] = field(default_factory=dict)  # page URL -> font files
@@ -280,6 +281,7 @@ class Build:
                 "chars": "".join(sorted(chars)),
             }
             self.new += 1
+        self.used.add(key)
         return self.formulas[key]
 
 
@@ -364,11 +366,12 @@ def _cut_font(stem: str, chars: set[str]) -> Path:
 
 
 def _save_cache(build: Build) -> None:
-    if not build.new:
+    if not build.new and build.used == build.formulas.keys():
         return
+    kept = {key: build.formulas[key] for key in sorted(build.used)}  # formulas no page has any more go
     build.cache_file.parent.mkdir(parents=True, exist_ok=True)
     partial = build.cache_file.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps(build.formulas, ensure_ascii=False), encoding="utf-8")
+    partial.write_text(json.dumps(kept, ensure_ascii=False), encoding="utf-8")
     partial.replace(build.cache_file)  # atomic: parallel builds never read half a file
 
 
