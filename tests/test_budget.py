@@ -2,10 +2,11 @@
 
 * Elements per page, counted in the built HTML (``built_site``): the browser's style and layout
   work, which Lighthouse's total blocking time measures on a slow phone, grows with them. At most
-  6,000 on a page, 8,500 on the API reference (measured 2026-12-01: 717 on the home page, 4,963
-  to 5,187 on the longest chapters, 7,702 on the reference, 1,306 on the notebook page). Two
-  causes of the old 7,000 to 9,600 are checked by name: formulas carry no hidden MathML copy
-  (``hooks/katex.py`` labels them with their TeX instead) and code blocks have no span per line.
+  6,000 on a page, 8,000 on the API reference (measured 2026-12-01: 686 on the home page, 4,478
+  to 5,434 on the longest chapters, 7,211 on the reference, 1,129 on the notebook page; they
+  were 862, 6,806 to 7,641, 9,488 and 1,689). Two causes of the old counts are checked by name:
+  formulas carry no hidden MathML copy (``hooks/katex.py`` labels them with their TeX instead)
+  and code blocks have no span per line (``hooks/code_blocks.py``).
 * Transfer per page, measured in Chromium on the site served with gzip (``tests/site_server.py``),
   from a cold cache, everything the page fetches counted as it crosses the wire (gzipped HTML,
   CSS, JavaScript, the search worker and its index, figures, fonts, headers included): at most
@@ -27,13 +28,13 @@ from pathlib import PurePosixPath
 import pytest
 from bs4 import BeautifulSoup
 
-from tests.browser import loaded_page, new_context, source_pages
+from tests.browser import loaded_page, source_pages
 
 PAGES = source_pages()
 KB = 1000
 BUDGET = {".md": 200 * KB, ".ipynb": 300 * KB}
 ELEMENTS = 6000
-ELEMENTS_OF = {"reference/": 8500}  # every docstring of the package, with its tables and doctests
+ELEMENTS_OF = {"reference/": 8000}  # every docstring of the package, with its tables and doctests
 WEIGHTS = {"normal": "400", "bold": "700"}
 
 
@@ -97,41 +98,15 @@ def _font_faces(site_url: str) -> dict[tuple[str, str, str], str]:
     return faces
 
 
-# A page's blocks far from the viewport are not rendered until the reader scrolls to them
-# (content-visibility in extra.css), so their fonts would not load yet: render everything first.
-RENDER_ALL_JS = """async () => {
-  const style = document.createElement("style");
-  style.textContent = "* { content-visibility: visible !important; }";
-  document.head.append(style);
-  document.body.getBoundingClientRect();
-  await document.fonts.ready;
-  return [...document.fonts].filter(f => f.status === "loaded")
-    .map(f => [f.family.replace(/"/g, ""), f.weight, f.style]);
-}"""
-
-
-def _fonts_drawn(browser, site_url: str) -> dict[str, list[tuple[str, str, str]]]:
-    """Page path -> the fonts (family, weight, style) it draws with, everything rendered."""
-    context = new_context(browser)
-    try:
-        page = context.new_page()
-        drawn = {}
-        for path in sorted(PAGES):
-            page.goto(site_url + path, wait_until="load")
-            drawn[path] = page.evaluate(RENDER_ALL_JS)
-        return drawn
-    finally:
-        context.close()
-
-
-def test_only_the_fonts_in_use_are_served_and_preloaded(browser, site_url: str, served_site) -> None:
+def test_only_the_fonts_in_use_are_served_and_preloaded(loaded, site_url: str, served_site) -> None:
     faces = _font_faces(site_url)
     served = {path.name for path in (served_site / "assets" / "katex" / "fonts").glob("*.woff*")}
     used_anywhere: set[str] = set()
     problems = []
-    for path, fonts in _fonts_drawn(browser, site_url).items():
-        url = site_url + path
-        used = {faces[(f, WEIGHTS.get(w, w), s)] for f, w, s in fonts if f.startswith("KaTeX_")}
+    for path in sorted(PAGES):
+        page = loaded(path)
+        url = page.url
+        used = {faces[(f, WEIGHTS.get(w, w), s)] for f, w, s in page.fonts_loaded if f.startswith("KaTeX_")}
         used_anywhere |= used
         html = _get(url)
         preloaded = {
