@@ -258,7 +258,6 @@ def _cache_key() -> str:
 class Build:
     """Everything one build needs and learns; nothing of it is kept for the next build."""
 
-    styles: KatexStyles
     cache_file: Path
     formulas: dict[str, dict] = field(default_factory=dict)  # "d|tex" / "i|tex" -> html, fonts, chars
     used: set[str] = field(default_factory=set)  # the keys this build rendered: what the cache keeps
@@ -266,6 +265,14 @@ class Build:
     renderer: KatexRenderer = field(default_factory=KatexRenderer)
     page_fonts: dict[str, set[str]] = field(default_factory=dict)  # page URL -> font files
     chars: set[str] = field(default_factory=set)
+    _styles: KatexStyles | None = None
+
+    @property
+    def styles(self) -> KatexStyles:
+        """KaTeX's stylesheet, parsed when a formula is missing from the cache (0.1 s)."""
+        if self._styles is None:
+            self._styles = KatexStyles.parse((KATEX_DIST / "katex.min.css").read_text(encoding="utf-8"))
+        return self._styles
 
     def formula(self, tex: str, display: bool, where: str) -> dict:
         key = f"{'d' if display else 'i'}|{tex}"
@@ -292,9 +299,8 @@ def on_pre_build(config) -> None:
     global _build
     if not KATEX_DIST.exists():
         raise PluginError(f"{KATEX_DIST} is missing: run 'npm ci' (make does this)")
-    styles = KatexStyles.parse((KATEX_DIST / "katex.min.css").read_text(encoding="utf-8"))
     cache_file = CACHE / f"{_cache_key()}.json"
-    _build = Build(styles, cache_file)
+    _build = Build(cache_file)
     if cache_file.exists():
         _build.formulas = json.loads(cache_file.read_text(encoding="utf-8"))
 
