@@ -1,8 +1,9 @@
 """How long the site takes to build: cold, and again after a chapter is touched (`make bench-build`).
 
 The project is copied to a temporary folder (``node_modules`` linked, not copied) so that the
-cold build really starts cold, with no figure cache (``.cache/figures``) and no cut-down KaTeX
-fonts (``.cache/katex-fonts``), without disturbing builds running in the checkout. Then:
+cold build really starts cold, with no figure cache (``.cache/figures``), no rendered formulas
+(``.cache/katex``), no cut-down KaTeX fonts (``.cache/katex-fonts``) and no executed notebook
+(``.cache/mkdocs-jupyter``), without disturbing builds running in the checkout. Then:
 
 * cold: ``mkdocs build --strict`` in a new process, every cache empty: figures drawn with
   matplotlib, every formula rendered by KaTeX, every notebook executed;
@@ -11,7 +12,7 @@ fonts (``.cache/katex-fonts``), without disturbing builds running in the checkou
 * serve rebuild: the same rebuild inside one Python process that has built once already, which
   is what ``mkdocs serve`` does after each save (no interpreter start, imports already loaded).
 
-Targets (issue 6): cold <= 20 s, rebuild <= 3 s, on a 2-core machine. Times are wall-clock
+Targets (issues 6 and 13): cold <= 20 s, rebuild <= 3 s, on a 2-core machine. Times are wall-clock
 medians of ``--repeat`` runs (default 1 cold, 3 rebuilds) and depend on the machine's load.
 """
 

@@ -531,3 +531,82 @@ def show_figure(fig: Figure, alt: str) -> None:
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     width = round(fig.get_figwidth() * fig.dpi)
     display(HTML(f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width: 100%; width: {width}px">'))
+
+
+# The worked example (docs/worked-example.ipynb). Its figures are drawn here, like every other
+# figure of the book, from the same seeded run the notebook executes: the same data, split,
+# model, loss, penalties and optimizer, in the same order. tests/test_worked_example.py checks
+# that this run prints exactly the epoch table and the numbers the notebook shows.
+
+import functools  # noqa: E402  (kept with the only code that uses it)
+
+
+@functools.lru_cache(maxsize=1)  # three figures in two themes share one run; the run is a pure
+def worked_example_run() -> dict:  # function of the seeds and of lossbook's code
+    """The worked example's data, training history and predictions, as the notebook computes them."""
+    from torch import nn
+    from torch.utils.data import DataLoader, TensorDataset, random_split
+
+    from lossbook import fit, focal_loss, l1_penalty, l2_penalty, make_rings
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # same arithmetic, same order, as in the notebook
+    try:
+        torch.manual_seed(3)
+        X, y = make_rings(n_pos=1000, n_neg=6000, seed=0)
+        generator = torch.Generator().manual_seed(3)
+        train_set, val_set = random_split(TensorDataset(X, y), [0.7, 0.3], generator=generator)
+        train_loader = DataLoader(train_set, batch_size=100, shuffle=True, generator=generator)
+        val_loader = DataLoader(val_set, batch_size=100)
+
+        class Net(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.fc1 = nn.Linear(2, 4)
+                self.fc2 = nn.Linear(4, 8)
+                self.fc3 = nn.Linear(8, 1)
+
+            def forward(self, x):
+                x = torch.relu(self.fc1(x))
+                x = torch.relu(self.fc2(x))
+                return self.fc3(x)
+
+        net = Net()
+        history = fit(
+            net, lambda logits, labels: focal_loss(logits, labels, alpha=0.75, gamma=2.0),
+            torch.optim.Adam(net.parameters(), lr=0.002), train_loader, val_loader,
+            epochs=20, monitor="val_auc", mode="max", patience=3,
+            penalty=lambda model: l1_penalty(model, weight=0.001) + l2_penalty(model, weight=0.001),
+            progress=False,
+        )
+        net.eval()
+        with torch.no_grad():
+            predicted = (torch.sigmoid(net(X)) >= 0.5).float()
+    finally:
+        torch.set_num_threads(threads)
+    return {"X": X, "y": y, "history": history, "predicted": predicted}
+
+
+def _theme() -> Theme:
+    """The theme :func:`render_svg` is drawing in (its style is in effect)."""
+    return "dark" if plt.rcParams["text.color"] == _INK["dark"] else "light"
+
+
+@figure("worked-example-data")
+def worked_example_data() -> Figure:
+    """The two rings of the worked example, coloured by label."""
+    run = worked_example_run()
+    return rings_scatter(run["X"], run["y"], theme=_theme())
+
+
+@figure("worked-example-history")
+def worked_example_history() -> Figure:
+    """The worked example's losses and AUC per epoch, the best epoch marked."""
+    return history_curves(worked_example_run()["history"], theme=_theme())
+
+
+@figure("worked-example-predictions")
+def worked_example_predictions() -> Figure:
+    """The worked example's points coloured by true label and by the trained model's label."""
+    run = worked_example_run()
+    return predictions_side_by_side(run["X"], run["y"], run["predicted"], theme=_theme())

@@ -8,12 +8,19 @@
   the plugin's own cache is off, and ``hooks/notebook_cache.py`` reuses an execution only while
   ``lossbook/``, ``snippets/`` and the pinned toolchain are unchanged, so a fresh checkout, as
   in CI, always executes it), publishes the ``.ipynb`` next to the page, renders its math with
-  KaTeX and loads nothing from another origin.
+  KaTeX and loads nothing from another origin;
+* the page looks like the book (``hooks/notebook.py``): code and output blocks as on every
+  chapter, no prompt column, no JupyterLab stylesheet, figures from the light/dark SVG pipeline
+  shown by Markdown cells, so the cells a reader sees hold no figure plumbing; its search entry
+  starts with prose;
+* the figures are drawn from the same run: ``lossbook.plots.worked_example_run`` repeats the
+  notebook's seeded training, and must print the notebook's epoch table and predictions.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 
@@ -75,14 +82,30 @@ def test_the_stored_notebook_holds_the_outputs_of_a_run() -> None:
     assert all(cell.get("execution_count") for cell in code), "some code cells were never executed"
     shown = "".join(text for cell in code for _, text in text_outputs(cell))
     assert not re.search(r"0x[0-9a-f]{6,}", shown), "an output shows a memory address, which changes every run"
-    images = [
-        o["data"]["text/html"] for cell in code for o in cell.outputs
-        if o.get("data", {}).get("text/html", "").startswith('<img src="data:image/png;base64,')
-    ]
-    assert len(images) == 3, f"expected the 3 figures (data, history, predictions), found {len(images)}"
-    for image in images:
-        alt = re.search(r'alt="([^"]*)"', image)
-        assert alt and len(alt[1]) > 40, "every figure needs a real alternative text"
+    for number, cell in enumerate(code, start=1):
+        kinds = {output["output_type"] for output in cell.outputs}
+        assert kinds <= {"stream"}, f"code cell {number} outputs {kinds}: only printed text is shown as a book output block"
+        assert not re.search(r"\bplots\b|show_figure|alt=|savefig", cell.source), (
+            f"code cell {number} holds figure plumbing; draw figures with @figure in lossbook/plots.py"
+        )
+
+
+def test_the_figures_come_from_the_notebooks_run() -> None:
+    from lossbook import plots
+
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    shown = [text for cell in notebook.cells if cell.cell_type == "code" for _, text in text_outputs(cell)]
+    table = next(text for text in shown if text.startswith("epoch "))
+    columns = table.splitlines()[0].split()
+    run = plots.worked_example_run()
+    assert run["history"].table(columns=columns) + "\n" == table, "the figures' run trained differently"
+    predicted = int(re.search(r"predicted positives: (\d+)", "".join(shown))[1])
+    assert int(run["predicted"].sum()) == predicted, "the figures' run predicts differently"
+    figures = {name for name in plots.FIGURES if name.startswith("worked-example-")}
+    markdown = "".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+    for name in sorted(figures):
+        for theme in ("light", "dark"):
+            assert f"../figures/{name}.{theme}.svg#only-{theme}" in markdown, f"the page does not show {name} ({theme})"
 
 
 def test_the_run_reaches_the_expected_auc(fresh_run) -> None:
@@ -113,16 +136,15 @@ def test_the_built_page_renders_math_and_loads_nothing_from_elsewhere(built_site
     page = built_site / "worked-example" / "index.html"
     html = page.read_text(encoding="utf-8")
     soup = BeautifulSoup(html, "html.parser")
+    article = soup.find("article")
     published = built_site / "worked-example" / "worked-example.ipynb"
     assert published.read_bytes() == NOTEBOOK.read_bytes(), "the downloadable .ipynb is not the notebook"
     assert soup.find("a", href="worked-example.ipynb"), "the page has no download link"
-    markdown_cells = soup.select(".jp-RenderedMarkdown")
-    assert markdown_cells, "no Markdown cells on the notebook page"
-    for cell in markdown_cells:
-        for code in cell.find_all(["code", "pre", "annotation"]):
-            code.decompose()
-        assert "$" not in cell.get_text(), f"raw TeX left on the page: {cell.get_text()[:200]!r}"
-    assert soup.select(".katex"), "no formula was rendered by KaTeX"
+    text = copy.copy(article)
+    for code in text.find_all(["code", "pre", "lossbook-math"]):
+        code.decompose()
+    assert "$" not in text.get_text(), "raw TeX left on the page"
+    assert article.select(".katex"), "no formula was rendered by KaTeX"
     assert "mathjax" not in html.lower(), "the page still carries a MathJax loader"
     for script in soup.find_all("script"):
         assert not re.search(r"https?://", script.get("src") or ""), f"script loaded from {script['src']}"
@@ -130,11 +152,42 @@ def test_the_built_page_renders_math_and_loads_nothing_from_elsewhere(built_site
             "an inline script loads code from another origin"
         )
     assert "the best epoch" in html and "validation AUC: " in html
+    for image in article.find_all("img"):
+        target = (page.parent / image["src"].split("#")[0]).resolve()
+        assert target.is_file(), f"missing figure {image['src']}"
     # MkDocs does not rewrite links in a notebook's HTML: they must be written as site URLs.
-    for cell in soup.select(".jp-RenderedMarkdown"):
-        for link in cell.find_all("a", href=True):
-            href = link["href"].split("#")[0]
-            if not href or re.match(r"^[a-z]+:", href):
-                continue
-            target = (page.parent / href).resolve()
-            assert target.is_file() or (target / "index.html").is_file(), f"broken link {link['href']!r}"
+    for link in article.find_all("a", href=True):
+        href = link["href"].split("#")[0]
+        if not href or re.match(r"^[a-z]+:", href):
+            continue
+        target = (page.parent / href).resolve()
+        assert target.is_file() or (target / "index.html").is_file(), f"broken link {link['href']!r}"
+
+
+def test_the_built_page_looks_like_the_book(built_site: Path) -> None:
+    soup = BeautifulSoup((built_site / "worked-example" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    article = soup.find("article")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    assert not article.select("style, [class*='jp-'], .jupyter-wrapper"), "JupyterLab's markup or stylesheet is left"
+    assert "In [" not in article.get_text(), "the page shows a prompt column"
+    assert len(article.select("div.language-python.highlight")) == len(code)
+    outputs = article.select("div.language-output.highlight pre code")
+    assert [o.get_text() for o in outputs] == [
+        text.rstrip("\n") for cell in code for _, text in text_outputs(cell)
+    ], "the output blocks are not the cells' printed text"
+    captions = [c.get_text(" ", strip=True) for c in article.select("figure figcaption")]
+    assert captions and all(c.startswith(f"Figure {n}.") for n, c in enumerate(captions, start=1)), captions
+    for figure in article.select("figure"):
+        sources = sorted(image["src"].split("#")[1] for image in figure.find_all("img"))
+        assert sources == ["only-dark", "only-light"], f"a figure without its light and dark SVG: {figure}"
+        assert all(len(image.get("alt", "")) > 40 for image in figure.find_all("img")), "a figure without alt text"
+
+
+def test_the_search_entry_starts_with_prose(built_site: Path) -> None:
+    index = json.loads((built_site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    entries = [d for d in index["docs"] if d["location"].startswith("worked-example/") and d["text"]]
+    assert entries, "the notebook page is not in the search index"
+    first = BeautifulSoup(entries[0]["text"], "html.parser").get_text()
+    assert first.startswith("One complete training run"), f"the search entry starts {first[:60]!r}"
+    assert not any("Copied!" in d["text"] or "In [" in d["text"] for d in entries)

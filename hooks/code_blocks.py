@@ -1,0 +1,37 @@
+"""MkDocs hook: code blocks keep what Material's script gives them, before it has run.
+
+Material's script mounts each code block when it scrolls into view (``content.lazy`` in
+``mkdocs.yml``: mounting all of them at load forced one layout of the whole page per block). Two
+things must hold before that:
+
+* Keyboard. A block wider than the column scrolls sideways, and a scrollable region must be
+  reachable by keyboard; Material gives an overflowing block ``tabindex="0"`` when it mounts it
+  (and takes it away from one that fits). Every block is written with ``tabindex="0"``, so one
+  that overflows is reachable before it is mounted too.
+* Copy. The copy button copies the code element's text with ``data-md-copying`` set on it, and
+  ``docs/stylesheets/extra.css`` hides the prompts (``.gp``) and the output (``.go``) of doctest
+  blocks while it does. Pygments ends each output line's span before the line break, so hiding
+  the span would leave an empty line in the copy for every output line; the line break is moved
+  inside the span, so the copy is the program without its output. (Otherwise Pygments would
+  have to wrap every line of every block in a span of its own, ``line_spans``, which doubled the
+  elements of the code blocks of every page.)
+* Fewer elements. Pygments wraps every name in ``<span class="n">``, and Material colours that
+  class with ``--md-code-hl-name-color``, which is the code's own colour: the spans (a tenth of
+  a long chapter's elements) change nothing the reader sees, so their text is kept without them.
+"""
+
+from __future__ import annotations
+
+import re
+
+CODE_START = re.compile(r"(<pre\b[^>]*>(?:<span></span>)?)<code>")
+OUTPUT_LINE = re.compile(r'(<span class="go">[^<]*)</span>\n')
+NAME = re.compile(r'<span class="n">([^<]*)</span>')
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    html = CODE_START.sub(r'\1<code tabindex="0">', html)
+    html = NAME.sub(r"\1", html)
+    if 'class="go"' in html:
+        html = OUTPUT_LINE.sub(lambda match: match[1] + "\n</span>", html)
+    return html

@@ -1,0 +1,153 @@
+"""MkDocs hook: notebook pages (mkdocs-jupyter) cached, and shown in the book's own markup.
+
+Execution cache. mkdocs-jupyter executes every notebook page at every build (about 10 s for the
+worked example). Its own cache is keyed on the notebook and the plugin's options only, so
+``mkdocs.yml`` switches it off: a change to ``lossbook/`` would otherwise leave stale numbers on
+the page. ``on_config`` switches it back on with a cache folder named after a hash of everything
+else an execution can depend on: the ``lossbook`` and ``snippets`` sources, ``constraints.txt``
+and ``pyproject.toml`` (the pinned toolchain) and the installed versions of torch, nbclient and
+mkdocs-jupyter. Any change there means a new folder, hence a fresh execution; ``make clean``
+deletes them all. ``LOSSBOOK_NOTEBOOK_CACHE=0`` executes every notebook on every build.
+
+Markup. nbconvert writes JupyterLab's page: its whole stylesheet inline (about 600 kB), a
+clipboard script, MathJax and Mermaid loaders, a prompt column, and cells nested six deep. This
+hook keeps what the reader reads and writes it as the other pages do: Markdown cells as they
+are, each code cell as a Python block and each text output as an output block (Material's copy
+button and code colours, no wrapping, the epoch table a table), headings with Material's
+permalinks. Figures are not cell outputs: Markdown cells show them from the light/dark SVG
+pipeline (``lossbook.plots``, ``figures/<name>.<theme>.svg``) like every chapter. An output this
+hook does not know (an image, HTML, an error) fails the build rather than vanish.
+
+Math. nbconvert leaves a Markdown cell's ``$...$`` and ``$$...$$`` as text; they are rewritten as
+``pymdownx.arithmatex`` writes math, for ``hooks/katex.py`` (listed after this hook) to render.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.metadata
+import os
+import re
+from pathlib import Path
+
+from bs4 import BeautifulSoup
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parent.parent
+INPUTS = ("lossbook", "snippets", "constraints.txt", "pyproject.toml")
+CACHE = ROOT / ".cache" / "mkdocs-jupyter"
+
+
+def _inputs_key() -> str:
+    digest = hashlib.sha256()
+    for package in ("torch", "nbclient", "mkdocs-jupyter"):
+        try:
+            digest.update(f"{package}={importlib.metadata.version(package)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    for name in INPUTS:
+        path = ROOT / name
+        files = sorted(p for p in path.rglob("*") if p.is_file() and "__pycache__" not in p.parts) if path.is_dir() else [path]
+        for file in files:
+            if file.exists():
+                digest.update(file.relative_to(ROOT).as_posix().encode())
+                digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def on_config(config):
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is None or os.environ.get("LOSSBOOK_NOTEBOOK_CACHE") == "0":
+        return config
+    plugin.config["cache"] = True
+    plugin.config["cache_dir"] = str(CACHE / _inputs_key())
+    return config
+
+
+# --- Math ---------------------------------------------------------------------------------------
+
+CODE = re.compile(r"(<(code|pre)\b.*?</\2>)", re.DOTALL)  # left alone: $ in code is not math
+DOLLAR_MATH = re.compile(
+    r"(?<!\\)\$\$(?P<display>.+?)(?<!\\)\$\$"
+    r"|(?<![\\$])\$(?![\s$])(?P<inline>[^$]+?)(?<![\\\s])\$",
+    re.DOTALL,
+)
+
+
+def _arithmatex(match: re.Match[str]) -> str:
+    if match["display"] is not None:
+        return f'<div class="arithmatex">\\[{match["display"]}\\]</div>'
+    return f'<span class="arithmatex">\\({match["inline"]}\\)</span>'
+
+
+def markdown_math(cell_html: str) -> str:
+    """A Markdown cell's ``$``-delimited math, outside code, in arithmatex's markup."""
+    parts = CODE.split(cell_html)
+    # split() with two groups yields [text, code, tag name, text, ...]: rewrite text parts only
+    return "".join(
+        DOLLAR_MATH.sub(_arithmatex, part) if index % 3 == 0 else part
+        for index, part in enumerate(parts)
+        if index % 3 != 2
+    )
+
+
+# --- Markup -------------------------------------------------------------------------------------
+
+def _block(language: str, code_html: str) -> str:
+    """A highlighted block as pymdownx.highlight writes it."""
+    return f'<div class="language-{language} highlight"><pre><span></span><code>{code_html}</code></pre></div>'
+
+
+def _markdown_cell(cell, where: str) -> str:
+    rendered = cell.select_one(".jp-RenderedMarkdown")
+    if rendered is None:
+        raise PluginError(f"{where}: a Markdown cell without rendered Markdown")
+    for link in rendered.select("a.anchor-link"):
+        link["class"] = "headerlink"
+        link["title"] = "Permanent link"
+    return markdown_math(rendered.decode_contents())
+
+
+def _code_cell(cell, where: str) -> str:
+    source = cell.select_one(".jp-InputArea .highlight-ipynb pre")
+    if source is None:
+        raise PluginError(f"{where}: a code cell without its source")
+    first = source.contents[0] if source.contents else None
+    if getattr(first, "name", None) == "span" and not first.contents and not first.attrs:
+        first.decompose()  # Pygments' leading <span></span>: _block writes its own
+    parts = [_block("python", source.decode_contents().rstrip("\n"))]
+    for output in cell.select(".jp-OutputArea-output"):
+        text = output.find("pre", recursive=False)
+        kinds = set(output.get("class", ())) & {"jp-RenderedText", "jp-OutputArea-executeResult"}
+        if text is None or not kinds:
+            raise PluginError(
+                f"{where}: a cell output that is not text ({' '.join(output.get('class', ()))}); "
+                "show figures from lossbook.plots in a Markdown cell instead"
+            )
+        parts.append(_block("output", html.escape(text.get_text().rstrip("\n"), quote=False)))
+    return "".join(parts)
+
+
+def book_markup(content: str, where: str) -> str:
+    """The cells of a notebook page in the markup of the book's other pages."""
+    soup = BeautifulSoup(content, "html.parser")
+    cells = [cell for cell in soup.select("div.jp-Cell") if cell.find_parent("div", class_="jp-Cell") is None]
+    if not cells:
+        raise PluginError(f"{where}: no notebook cells found in mkdocs-jupyter's HTML")
+    out = []
+    for cell in cells:
+        classes = cell.get("class", ())
+        if "jp-MarkdownCell" in classes:
+            out.append(_markdown_cell(cell, where))
+        elif "jp-CodeCell" in classes:
+            out.append(_code_cell(cell, where))
+        else:
+            raise PluginError(f"{where}: a notebook cell of unknown kind ({' '.join(classes)})")
+    return "\n".join(out)
+
+
+def on_page_content(content: str, page, config, files) -> str:
+    if not page.file.src_uri.endswith(".ipynb"):
+        return content
+    return book_markup(content, page.file.src_uri)
