@@ -19,6 +19,7 @@ import os
 import re
 import subprocess
 import sys
+import tarfile
 import venv
 import zipfile
 from pathlib import Path
@@ -66,6 +67,15 @@ def test_wheel_holds_the_package_and_only_it(dist: Path) -> None:
     modules = {Path(n).name for n in names if n.startswith("lossbook/")}
     sources = {p.name for p in (ROOT / "lossbook").glob("*.py")}
     assert modules == sources, f"wheel {sorted(modules)} != sources {sorted(sources)}"
+
+
+def test_sdist_holds_the_package_and_its_metadata(dist: Path) -> None:
+    (sdist,) = dist.glob("lossbook-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        top = {Path(name).parts[1] for name in archive.getnames() if len(Path(name).parts) > 1}
+    allowed = {"PKG-INFO", "README.md", "pyproject.toml", "setup.cfg", "MANIFEST.in", "lossbook", "lossbook.egg-info"}
+    assert top <= allowed, f"the sdist holds {sorted(top - allowed)}"
+    assert "lossbook" in top
 
 
 def test_wheel_metadata_requires_torch_only(dist: Path) -> None:
