@@ -1,7 +1,7 @@
 """The API reference as a reader meets it: links not roles, whole tables, examples that copy.
 
-* No Sphinx role (``:func:``, ``:mod:``, ``:class:``, ``:meth:``) is left as text on the built
-  page or in the search index: cross-references are mkdocstrings/autorefs links.
+* No Sphinx role (``:func:``, ``:mod:``, ``:class:``, ``:meth:``) is left as text on a built
+  page (the API reference above all) or in the search index: cross-references are mkdocstrings/autorefs links.
 * A "Returns" table has one row: each function returns one value, and a description wrapped
   over two lines stays one row (``returns_multiple_items: false`` in ``mkdocs.yml``).
 * Copying the doctest blocks in order and pasting them into ``python`` works. The copy button
@@ -24,7 +24,7 @@ from bs4 import BeautifulSoup
 
 ROOT = Path(__file__).resolve().parent.parent
 STYLESHEET = ROOT / "docs" / "stylesheets" / "extra.css"
-ROLE = re.compile(r":(?:func|mod|class|meth):")
+ROLE = r":(?:func|mod|class|meth):"  # a Sphinx role, as text
 
 
 @pytest.fixture(scope="module")
@@ -32,10 +32,13 @@ def reference(built_site: Path) -> BeautifulSoup:
     return BeautifulSoup((built_site / "reference" / "index.html").read_text(encoding="utf-8"), "html.parser")
 
 
-def test_no_sphinx_role_on_the_reference_page(reference: BeautifulSoup) -> None:
-    text = reference.select_one("article").get_text()
-    roles = sorted(set(re.findall(r":(?:func|mod|class|meth):`?[\w.]*", text)))
-    assert not roles, f"the API reference shows Sphinx roles as text: {roles}"
+def test_no_sphinx_role_on_any_page(built_site: Path) -> None:
+    found = []
+    for path in sorted(built_site.rglob("*.html")):
+        article = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select_one("article")
+        text = article.get_text() if article else ""
+        found += [f"{path.relative_to(built_site)}: {role}" for role in sorted(set(re.findall(ROLE + r"`?[\w.]*", text)))]
+    assert not found, "pages show Sphinx roles as text:\n" + "\n".join(found)
 
 
 def test_no_sphinx_role_in_the_search_index(built_site: Path) -> None:
@@ -43,7 +46,7 @@ def test_no_sphinx_role_in_the_search_index(built_site: Path) -> None:
     found = sorted({
         f"{doc['location']}: {match}"
         for doc in index["docs"]
-        for match in re.findall(r":(?:func|mod|class|meth):(?:<code>)?[\w.]*", doc["title"] + " " + doc["text"])
+        for match in re.findall(ROLE + r"(?:<code>)?[\w.]*", doc["title"] + " " + doc["text"])
     })
     assert not found, f"the search index holds Sphinx roles as text: {found}"
 
