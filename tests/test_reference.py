@@ -113,8 +113,9 @@ def test_copying_the_examples_in_order_runs(reference: BeautifulSoup, tmp_path: 
         capture_output=True, text=True, timeout=240,
     )
     raised = re.findall(r"^(\w+(?:Error|Exception)):", result.stderr, re.MULTILINE)
+    errors = re.findall(r"^(?:\w+(?:Error|Exception): .*|  File \"<console>\".*\n.*)$", result.stderr, re.MULTILINE)
     assert raised == expected, (
-        f"pasting the reference's examples raised {raised}, the doctests show {expected}:\n{result.stderr[-3000:]}"
+        f"pasting the reference's examples raised {raised}, the doctests show {expected}:\n" + "\n".join(errors)
     )
 
 
