@@ -54,15 +54,24 @@ def _rel(path: Path) -> str:
 
 @dataclass(frozen=True)
 class Block:
-    where: str  # file:line
+    where: str  # file:line of the opening fence, or the cell
     language: str
     text: str
+    page_line: int | None = None  # page line of the block's first line; None with an include
+
+    def line(self, number: int) -> str:
+        if self.page_line is None:
+            return f"line {number} of the block"
+        return f"line {number} of the block (page line {self.page_line + number - 1})"
 
 
 def page_blocks(page: Path) -> list[Block]:
     text = page.read_text(encoding="utf-8")
     return [
-        Block(f"{_rel(page)}:{fence.line}", fence.language, fence.source)
+        Block(
+            f"{_rel(page)}:{fence.line}", fence.language, fence.source,
+            None if "--8<--" in text[fence.start : fence.end] else fence.line + 1,
+        )
         for fence in fences(text, str(page))
     ]
 
@@ -88,7 +97,7 @@ def _too_wide(lines: list[str]) -> list[tuple[int, int]]:
 
 def test_no_line_of_a_page_block_is_longer_than_88_characters() -> None:
     found = [
-        f"{block.where} ({block.language or 'no language'}): line {number} of the block has {width} characters"
+        f"{block.where} ({block.language or 'no language'}): {block.line(number)} has {width} characters"
         for block in reader_blocks()
         for number, width in _too_wide(block.text.splitlines())
     ]
