@@ -8,12 +8,19 @@ BIN := $(VENV)/bin
 # The environment is rebuilt when any of these change.
 STAMP := $(VENV)/.installed
 export NO_MKDOCS_2_WARNING := 1
+# An extra package index for torch, handed to pip as --extra-index-url. Empty here: this
+# machine has the CPU wheel on disk. On Linux without a GPU elsewhere (CI, a reader's laptop)
+# set it to PyTorch's CPU index, or pip takes the CUDA build (several GB):
+#   make test TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+TORCH_INDEX_URL ?=
+PIP_INSTALL := $(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	$(if $(TORCH_INDEX_URL),--extra-index-url $(TORCH_INDEX_URL))
 
-.PHONY: serve test build bench bench-build audit constraints clean
+.PHONY: serve test build dist bench bench-build audit constraints clean
 
 $(STAMP): pyproject.toml constraints.txt package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[docs,test]"
+	$(PIP_INSTALL) -c constraints.txt -e ".[docs,test]"
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
@@ -25,6 +32,15 @@ test: $(STAMP)
 
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site
+
+# The package as a reader installs it: sdist and wheel in dist/, checked by twine (metadata,
+# README rendering) and check-wheel-contents (the wheel holds the package and nothing else).
+# tests/test_dist.py builds the same wheel and installs it into a fresh virtual environment.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+	$(BIN)/check-wheel-contents dist/*.whl
 
 # Loss speed: the book's focal loss against the common formulation, adaptive softmax against
 # a full softmax. Each prints ratios measured in one run; no test times anything.
@@ -48,4 +64,4 @@ constraints: $(STAMP)
 	mv constraints.new constraints.txt
 
 clean:
-	rm -rf $(VENV) node_modules tools/audit/node_modules site .cache
+	rm -rf $(VENV) node_modules tools/audit/node_modules site .cache dist build lossbook.egg-info

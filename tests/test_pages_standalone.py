@@ -1,18 +1,23 @@
-"""Each page, pasted into a fresh ``python``, prints what the page shows.
+"""Each page, taken away, prints what the page shows.
 
 Sybil runs a page's blocks in one namespace inside the test process. This test does what a
-reader does: it joins the page's Python blocks in order into one script, runs it in a new
+reader does: it takes the script the site offers under the page's title ("Download as script",
+made at build time by ``hooks/downloads.py`` from the blocks the suite runs), runs it in a new
 interpreter from an empty folder, and compares everything it prints with the page's output
-blocks joined in the same order. It catches a page that only works because of state left by
-the test process (imports, seeds, print options), and code that is not self-contained.
+blocks joined in order. It catches a page that only works because of state left by the test
+process (imports, seeds, print options), and code that is not self-contained. The notebook
+offered next to it must hold the same code, one cell per block, with the page's outputs.
 """
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
+from bs4 import BeautifulSoup
 import pytest
 
 from tests.doc_examples import DOCTEST_LANGUAGES, normalise, page_examples
@@ -25,16 +30,48 @@ PAGES = [
 ]
 
 
+def download(site: Path, page: Path, suffix: str) -> Path:
+    """The file a page's download link points at, read from the built page itself."""
+    relative = page.relative_to(DOCS).with_suffix("")
+    html = site / (relative.parent if relative.name == "index" else relative) / "index.html"
+    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    links = [a for a in soup.select("article p.lossbook-downloads a[download]") if a["href"].endswith(suffix)]
+    assert len(links) == 1, f"{page.name}: {len(links)} links to a {suffix} download under the title"
+    target = (html.parent / links[0]["href"]).resolve()
+    assert target.is_file(), f"{page.name}: the download {links[0]['href']} is missing"
+    return target
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
-def test_page_pasted_into_fresh_python_prints_what_it_shows(page: Path, tmp_path: Path) -> None:
+def test_downloaded_script_prints_what_the_page_shows(built_site: Path, page: Path, tmp_path: Path) -> None:
     examples = page_examples(page.read_text(encoding="utf-8"), str(page))
     doctests = [e.block.line for e in examples if e.block.language in DOCTEST_LANGUAGES]
     assert not doctests, f"pages show code as python + output blocks; doctest form at lines {doctests}"
     script = tmp_path / "page.py"
-    script.write_text("\n".join(e.block.source for e in examples), encoding="utf-8")
+    shutil.copyfile(download(built_site, page, ".py"), script)
     result = subprocess.run(
         [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=240
     )
     assert result.returncode == 0, f"{page.name} fails as one script:\n{result.stderr[-3000:]}"
     shown = "\n".join(normalise(e.expected) for e in examples if e.expected is not None)
     assert normalise(result.stdout) == normalise(shown)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
+def test_downloaded_notebook_holds_the_blocks_and_their_outputs(built_site: Path, page: Path) -> None:
+    examples = page_examples(page.read_text(encoding="utf-8"), str(page))
+    book = nbformat.read(download(built_site, page, ".ipynb"), as_version=4)
+    nbformat.validate(book)
+    code = [cell for cell in book.cells if cell.cell_type == "code"]
+    assert [cell.source for cell in code] == [e.block.source.rstrip("\n") for e in examples]
+    for cell, example in zip(code, examples):
+        printed = "".join(o.text for o in cell.outputs if o.output_type == "stream" and o.name == "stdout")
+        assert normalise(printed) == normalise(example.expected or ""), f"{page.name}: cell {cell.source[:60]!r}"
+        assert all(o.output_type == "stream" for o in cell.outputs)
+    assert book.metadata.kernelspec.name == "python3"
+
+
+def test_the_notebook_page_offers_only_its_own_download(built_site: Path) -> None:
+    """The notebook page is not a Markdown page: no second download is made for it."""
+    assert not list((built_site / "downloads").glob("*worked-example*"))
+    assert (built_site / "worked-example" / "worked-example.ipynb").is_file()
