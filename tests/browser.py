@@ -181,6 +181,25 @@ const where = (el, text) => {
 # Shows every code block for measuring: tabs that are not selected and closed <details>.
 REVEAL_CSS = ".tabbed-set > .tabbed-content > .tabbed-block { display: block !important; }"
 
+# The sides of an element on which an inset box-shadow of a visible colour shows: a negative
+# horizontal offset throws it on the right edge, a positive one on the left.
+SHADOW_SIDES_JS = """
+const shadowSides = el => {
+  const sides = {left: false, right: false};
+  const shadows = getComputedStyle(el).boxShadow;
+  if (shadows === "none") return sides;
+  for (const shadow of shadows.split(/,(?![^(]*\\))/)) {
+    if (!/\\binset\\b/.test(shadow)) continue;
+    const colour = shadow.match(/rgba?\\([^)]*\\)/);
+    const alpha = colour ? (colour[0].startsWith("rgba") ? parseFloat(colour[0].split(",")[3]) : 1) : 1;
+    const offset = parseFloat(shadow.replace(/rgba?\\([^)]*\\)/, "").trim().split(/\\s+/)[0]);
+    if (alpha > 0.05 && offset < 0) sides.right = true;
+    if (alpha > 0.05 && offset > 0) sides.left = true;
+  }
+  return sides;
+};
+"""
+
 # At 1280: each code block's overflow, and whether the copy button covers text of its first line.
 CODE_JS = WHERE_JS + """() => {
   document.querySelectorAll("article details:not([open])").forEach(d => { d.open = true; });
@@ -266,16 +285,20 @@ PAGE_WIDTH_JS = WHERE_JS + """() => {
   return {scrollWidth: document.documentElement.scrollWidth, width, culprits: culprits.slice(0, 8)};
 }"""
 
-# At 390: each display formula, whether it is wider than the column, and whether it can scroll.
-FORMULAS_JS = WHERE_JS + """() => [...document.querySelectorAll("article .katex-display")]
+# At 390: each display formula, whether it is wider than its box, whether the box can scroll,
+# and on which sides an inner shadow shows (layout.css; a visible colour, offset inwards from
+# that side), as the box is at its start (scrollLeft 0).
+FORMULAS_JS = WHERE_JS + SHADOW_SIDES_JS + """() => [...document.querySelectorAll("article .katex-display")]
   .filter(el => el.getClientRects().length)
   .map(el => {
+    el.scrollLeft = 0;
     const tex = el.querySelector("annotation[encoding='application/x-tex']");
+    const sides = shadowSides(el);
     return {
       where: where(el, tex ? tex.textContent : el.textContent),
       overflow: el.scrollWidth - el.clientWidth,
       scrolls: /auto|scroll/.test(getComputedStyle(el).overflowX),
-      scrollLeft: el.scrollLeft,
+      shadow_left: sides.left, shadow_right: sides.right,
     };
   })"""
 
@@ -563,8 +586,6 @@ def phone(browser, site_url):
 
     One browser context per colour scheme serves every page, one page load each.
     """
-    from PIL import Image  # Pillow, a dependency of matplotlib
-
     contexts: dict[str, tuple] = {}
     visits: dict[tuple[str, str], PhoneVisit] = {}
     current: dict[str, PhoneVisit] = {}
@@ -592,14 +613,6 @@ def phone(browser, site_url):
         result.page_width = page.evaluate(PAGE_WIDTH_JS)
         result.table_problems = page.evaluate(TABLES_JS)
         result.formulas = page.evaluate(FORMULAS_JS)
-        if result.formulas:
-            style = page.add_style_tag(content=SHADOWS_ONLY_CSS)
-            displays = page.locator("article .katex-display").filter(visible=True)
-            for index, formula in enumerate(result.formulas):
-                formula["shadow_left"], formula["shadow_right"] = edge_shadows(
-                    Image.open(io.BytesIO(displays.nth(index).screenshot()))
-                )
-            style.evaluate("element => element.remove()")
         requests.settle()
         return result
 

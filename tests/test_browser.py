@@ -45,6 +45,7 @@ from tests.browser import (
     RAW_TEX_JS,
     SCHEMES,
     SCRIPT_SCALE,
+    SHADOW_SIDES_JS,
     SHADOWS_ONLY_CSS,
     WAIT_MS,
     Visit,
@@ -177,8 +178,8 @@ def test_phone_page_does_not_scroll_sideways(phone, path: str, scheme: str) -> N
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_phone_formulas_fit_or_show_there_is_more(phone, path: str, scheme: str) -> None:
     """A display formula wider than the column scrolls in its own box, and a shadow at its right
-    edge says so; one that fits shows no shadow. Seen in a screenshot of the box with the
-    glyphs hidden, scrolled to its start: no shadow on the left there either."""
+    edge says so; one that fits shows no shadow; at its start, no shadow on the left. Read from
+    the box's style (the test below checks that it is what a screenshot shows)."""
     page = phone(path, scheme)
     problems = []
     for formula in page.formulas:
@@ -196,10 +197,11 @@ def test_phone_formulas_fit_or_show_there_is_more(phone, path: str, scheme: str)
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 def test_phone_formula_shadow_shows_exactly_where_there_is_more(browser, site_url: str, scheme: str) -> None:
-    """The check above on formulas made to measure, whatever the pages hold: a formula box
-    with content twice the column's width shows a shadow on the right at its start and on the
-    left at its end; one with content half the column's width shows none."""
-    from PIL import Image
+    """What the check above reads from the style is what a reader sees: on formula boxes made to
+    measure, whatever the pages hold, a screenshot of the box (glyphs hidden) shows a shadow at
+    the right edge of a formula twice the column's width at its start, at the left edge at its
+    end, and none on a formula half the column's width, and the style says the same."""
+    from PIL import Image  # Pillow, a dependency of matplotlib
 
     context = new_context(browser, PHONE, color_scheme=scheme)
     try:
@@ -218,11 +220,16 @@ def test_phone_formula_shadow_shows_exactly_where_there_is_more(browser, site_ur
         page.add_style_tag(content=SHADOWS_ONLY_CSS)
 
         def shadows(selector: str) -> tuple[bool, bool]:
-            return edge_shadows(Image.open(io.BytesIO(page.locator(selector).screenshot())))
+            seen = edge_shadows(Image.open(io.BytesIO(page.locator(selector).screenshot())))
+            styled = page.evaluate("selector => {" + SHADOW_SIDES_JS + " return shadowSides(document.querySelector(selector)); }", selector)
+            assert seen == (styled["left"], styled["right"]), f"{selector}: the screenshot shows {seen}, the style says {styled}"
+            return seen
 
         assert shadows("#test-wide") == (False, True), "a formula wider than the column: shadow on the right only"
         page.evaluate("document.querySelector('#test-wide').scrollLeft = 1e6")
         assert shadows("#test-wide") == (True, False), "scrolled to its end: shadow on the left only"
+        page.evaluate("document.querySelector('#test-wide').scrollLeft = 40")
+        assert shadows("#test-wide") == (True, True), "scrolled part way: shadows on both sides"
         assert shadows("#test-narrow") == (False, False), "a formula that fits: no shadow"
     finally:
         context.close()
