@@ -159,8 +159,13 @@ IMAGES_JS = """async (timeoutMs) => {
 FONTS_JS = """() => [...document.fonts].filter(f => f.status === "loaded")
   .map(f => [f.family.replace(/"/g, ""), f.weight, f.style])"""
 
-AXE_JS = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
+# Every rule in light mode; in dark mode only the rules whose result depends on colours (the
+# page's elements and text are the same in both).
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+AXE_JS = """async (rules) => {
+  const options = {resultTypes: ["violations"]};
+  if (rules) options.runOnly = {type: "rule", values: rules};
+  const result = await axe.run(document, options);
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 300)),
@@ -376,6 +381,7 @@ class PhoneVisit:
     figures: list[dict] = field(default_factory=list)
     broken_images: list[str] = field(default_factory=list)
     loading_images: list[str] = field(default_factory=list)
+    figures_fetched: list[str] = field(default_factory=list)  # figure files loaded before any was forced
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -492,24 +498,25 @@ def load_all_images(page) -> tuple[list[str], list[str]]:
 _svg_text: dict[str, dict] = {}
 
 
-def svg_text_sizes(context, url: str) -> dict:
-    """:data:`SVG_TEXT_JS` of the SVG at ``url``, opened in a tab of ``context`` (cached)."""
-    if url not in _svg_text:
+def measure_figures(page, context) -> list[dict]:
+    """FIGURES_JS, with the smallest text of each as drawn on screen (px).
+
+    The text sizes of each SVG file come from :data:`SVG_TEXT_JS` in one extra tab, once per
+    file and session.
+    """
+    figures = page.evaluate(FIGURES_JS)
+    missing = sorted({figure["src"] for figure in figures} - _svg_text.keys())
+    if missing:
         tab = context.new_page()
         try:
-            response = tab.goto(url, wait_until="load", timeout=WAIT_MS)
-            assert response is not None and response.ok, f"{url}: {response and response.status}"
-            _svg_text[url] = tab.evaluate(SVG_TEXT_JS)
+            for url in missing:
+                response = tab.goto(url, wait_until="load", timeout=WAIT_MS)
+                assert response is not None and response.ok, f"{url}: {response and response.status}"
+                _svg_text[url] = tab.evaluate(SVG_TEXT_JS)
         finally:
             tab.close()
-    return _svg_text[url]
-
-
-def measure_figures(page, context) -> list[dict]:
-    """FIGURES_JS, with the smallest text of each as drawn on screen (px)."""
-    figures = page.evaluate(FIGURES_JS)
     for figure in figures:
-        sizes = svg_text_sizes(context, figure["src"])
+        sizes = _svg_text[figure["src"]]
         scale = figure["width"] / sizes["width"]
         figure["base_px"], figure["base_text"] = sizes["base"]["px"] * scale, sizes["base"]["text"]
         figure["script_px"], figure["script_text"] = sizes["script"]["px"] * scale, sizes["script"]["text"]
@@ -568,7 +575,7 @@ def visit(browser, site_url: str, path: str) -> Visit:
                 wait_for_images_in_view(page, requests)
             result.broken_images[scheme], result.loading_images[scheme] = load_all_images(page)
             result.figures[scheme] = measure_figures(page, context)
-            result.axe[scheme] = page.evaluate(AXE_JS)
+            result.axe[scheme] = page.evaluate(AXE_JS, None if scheme == "light" else COLOUR_RULES)
         page.add_style_tag(content=REVEAL_CSS)
         result.code_blocks = page.evaluate(CODE_JS)
         requests.settle()
@@ -604,10 +611,12 @@ def phone(browser, site_url):
         context, page, requests = contexts[scheme]
         current[scheme] = result
         visits[(path, scheme)] = result
+        start = len(requests.finished)
         response = open_page(page, result.url, requests, first_in_context=False)
         if response is None or not response.ok:
             result.failed_requests.append(f"the page itself: {response and response.status} {result.url}")
             return result
+        result.figures_fetched = [r.url for r in requests.finished[start:] if "/figures/" in urlsplit(r.url).path]
         result.broken_images, result.loading_images = load_all_images(page)
         result.figures = measure_figures(page, context)
         result.page_width = page.evaluate(PAGE_WIDTH_JS)

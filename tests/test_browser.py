@@ -7,7 +7,8 @@ at 1280x800, light and dark:
 * every formula rendered by KaTeX: no TeX left in the text, no ``.katex-error``, no layout
   shift while the page loads; still so after moving between pages with instant navigation;
 * every image loaded (non-zero natural size), in light and in dark mode;
-* no axe-core accessibility violation, in light and in dark mode;
+* no axe-core accessibility violation: every rule in light mode, the colour rules
+  (contrast, links told apart from text) in dark mode;
 * no code block scrolls sideways, and no copy button covers text of a block's first line;
 * every figure's text is legible: :data:`tests.browser.LEGIBLE_PX` or more on screen.
 
@@ -18,8 +19,8 @@ And at 390x844 (a phone), light and dark, on every page:
   it goes on, and shows none when it fits;
 * no identifier in a table cell is broken over two lines; a table wider than the column
   scrolls in its own box;
-* figures show their narrow variant, drawn at least 340 px wide, with legible text;
-  every image loads.
+* figures show their narrow variant, drawn at least 340 px wide, with legible text, and the
+  page fetches no other copy (wide, or the other scheme's); every image loads.
 
 On the home page and the API reference: search finds the focal loss page, and a code block's
 copy button copies the code without ``>>>`` prompts or output lines.
@@ -256,6 +257,8 @@ def test_phone_figures_are_narrow_and_legible(phone, path: str, scheme: str) -> 
             problems.append(f"{figure['file']} is drawn {figure['width']:.0f} px wide (< {NARROW_MIN_WIDTH}): {figure['where']}")
         if f".{scheme}.svg" not in figure["file"]:
             problems.append(f"{figure['file']} is shown in the {scheme} scheme: {figure['where']}")
+    # Lazy, and the right copy: as the page loads, only narrow figures of this scheme are fetched.
+    problems += [f"fetched {url} on a phone in the {scheme} scheme" for url in page.figures_fetched if f".narrow.{scheme}.svg" not in url]
     assert not problems, f"{page.url} ({scheme}) at 390 px:\n" + "\n".join(problems)
 
 
