@@ -38,10 +38,11 @@ FIGURES: dict[str, Callable[[], Figure]] = {}
 
 # The narrow variant. A phone 390 px wide shows the text column 358 px wide (Material's margins);
 # a figure 4 in (288 pt) wide is drawn there at about 358 / 300 = 1.2 px per point (labels
-# sticking out widen the saved figure a little), so its 9 pt legends are about 10.7 px on
-# screen and the 11 pt ticks 13 px, where the wide variant (6.4 to 8.8 in) put the same text at
-# 5 to 7.6 px. Below NARROW_BELOW the page shows the narrow variant: Material's "tablet
-# portrait" breakpoint, under which the text column is under 690 px wide.
+# sticking out widen the saved figure a little), so its 9 pt legends come out at about 11 px
+# and its 11 pt ticks at about 13 px (tests/test_browser.py measures them: at least 10 px). The
+# wide variant (6.4 to 8.8 in) drew the same text at 5 px (9 pt, 8.8 in) to 10 px (11 pt,
+# 6.4 in). Below NARROW_BELOW the page shows the narrow variant: Material's "tablet portrait"
+# breakpoint, under which the text column is under 690 px wide.
 NARROW_WIDTH = 4.0
 NARROW_BELOW = "44.9375em"  # a CSS length for (max-width: ...); 719 px
 _drawing: dict[str, Width] = {"width": "wide"}
