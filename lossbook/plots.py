@@ -6,6 +6,14 @@ registered name in a light and a dark theme and serves the results as
 ``figures/<name>.light.svg`` and ``figures/<name>.dark.svg``; a page shows both with Material's
 ``#only-light`` / ``#only-dark`` image suffixes. This module is the one place that renders figures.
 
+Every figure is also drawn narrow, for phones: ``render_svg(name, theme, width="narrow")``, served
+as ``figures/<name>.narrow.light.svg`` and ``.narrow.dark.svg``, which the page shows below
+``NARROW_BELOW`` (``hooks/figures.py`` wraps each figure in a ``<picture>``). The same function
+draws both: in the narrow variant the default figure size is :data:`NARROW_WIDTH` inches wide,
+panels side by side in one row are stacked in one column (:func:`_stack_for_narrow`), and the
+figure is :data:`NARROW_WIDTH` wide, so that its text, drawn in points, is not shrunk on a
+phone. A figure function may ask :func:`narrow` to adapt further (a legend in one column).
+
 Needs the ``plot`` extra (matplotlib).
 """
 
@@ -22,9 +30,22 @@ matplotlib.use("Agg")  # no display here or in CI; must precede the pyplot impor
 import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.layout_engine import PlaceHolderLayoutEngine  # noqa: E402
 
 Theme = Literal["light", "dark"]
+Width = Literal["wide", "narrow"]
 FIGURES: dict[str, Callable[[], Figure]] = {}
+
+# The narrow variant. A phone 390 px wide shows the text column 358 px wide (Material's margins);
+# a figure 4 in (288 pt) wide is drawn there at about 358 / 300 = 1.2 px per point (labels
+# sticking out widen the saved figure a little), so its 9 pt legends come out at about 11 px
+# and its 11 pt ticks at about 13 px (tests/test_browser.py measures them: at least 10 px). The
+# wide variant (6.4 to 8.8 in) drew the same text at 5 px (9 pt, 8.8 in) to 10 px (11 pt,
+# 6.4 in). Below NARROW_BELOW the page shows the narrow variant: Material's "tablet portrait"
+# breakpoint, under which the text column is under 690 px wide.
+NARROW_WIDTH = 4.0
+NARROW_BELOW = "44.9375em"  # a CSS length for (max-width: ...); 719 px
+_drawing: dict[str, Width] = {"width": "wide"}
 
 # Colours that keep a contrast ratio of at least 3:1 against both page backgrounds.
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
@@ -43,6 +64,11 @@ def figure(name: str) -> Callable[[Callable[[], Figure]], Callable[[], Figure]]:
         return draw
 
     return register
+
+
+def narrow() -> bool:
+    """True while :func:`render_svg` draws a figure's narrow variant (for phones)."""
+    return _drawing["width"] == "narrow"
 
 
 def _style(theme: Theme) -> dict[str, object]:
@@ -65,17 +91,64 @@ def _style(theme: Theme) -> dict[str, object]:
     }
 
 
-def render_svg(name: str, theme: Theme) -> str:
-    """Draw the registered figure ``name`` in ``theme`` and return it as SVG text."""
+def _stack_for_narrow(fig: Figure) -> None:
+    """Lay ``fig`` out :data:`NARROW_WIDTH` wide: panels side by side in one row go into one column.
+
+    Each panel keeps its shape (width over height), but is not made flatter than 4:3 nor taller
+    than it was; a panel that shared its y axis with its neighbour gets its tick labels (and, if
+    it had none, the neighbour's axis label) back, since the neighbour is no longer beside it.
+    Other layouts (a grid of several rows) are only narrowed.
+    """
+    width, height = fig.get_size_inches()
+    panels = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    grids = {id(ax.get_subplotspec().get_gridspec()) for ax in panels}
+    stacked = 1
+    if panels and len(grids) == 1:
+        rows, columns = panels[0].get_subplotspec().get_gridspec().get_geometry()
+        spans = [ax.get_subplotspec().colspan for ax in panels]
+        if rows == 1 and columns > 1 and all(len(span) == 1 for span in spans):
+            stacked = columns
+            column = fig.add_gridspec(columns, 1)
+            for ax, span in zip(panels, spans):
+                ax.set_subplotspec(column[span.start, 0])
+            for ax in panels:
+                shared = ax.get_shared_y_axes().get_siblings(ax)
+                if len(shared) > 1:
+                    ax.yaxis.set_tick_params(which="both", labelleft=True)
+                    if not ax.get_ylabel():
+                        ax.set_ylabel(next((other.get_ylabel() for other in shared if other.get_ylabel()), ""))
+    panel_width, panel_height = width / stacked, height
+    narrow_height = min(max(NARROW_WIDTH * panel_height / panel_width, 0.75 * NARROW_WIDTH), panel_height)
+    fig.set_size_inches(NARROW_WIDTH, narrow_height * stacked)
+    if fig.get_layout_engine() is None or isinstance(fig.get_layout_engine(), PlaceHolderLayoutEngine):
+        fig.tight_layout()  # no layout engine, or a tight_layout() the figure function ran once
+
+
+def render_svg(name: str, theme: Theme, width: Width = "wide") -> str:
+    """Draw the registered figure ``name`` in ``theme`` and return it as SVG text.
+
+    ``width="narrow"`` draws the variant for phones (see the module's documentation).
+    """
     if name not in FIGURES:
         raise ValueError(f"unknown figure {name!r}; registered: {', '.join(sorted(FIGURES))}")
     if theme not in _INK:
         raise ValueError(f"theme must be 'light' or 'dark', got {theme!r}")
-    with plt.rc_context(_style(theme)):
-        fig = FIGURES[name]()
-        buffer = io.StringIO()
-        fig.savefig(buffer, format="svg", bbox_inches="tight", transparent=True, metadata={"Date": None})
-        plt.close(fig)
+    if width not in ("wide", "narrow"):
+        raise ValueError(f"width must be 'wide' or 'narrow', got {width!r}")
+    style = _style(theme)
+    if width == "narrow":
+        style["figure.figsize"] = (NARROW_WIDTH, 0.75 * NARROW_WIDTH)
+    _drawing["width"] = width
+    try:
+        with plt.rc_context(style):
+            fig = FIGURES[name]()
+            if width == "narrow":
+                _stack_for_narrow(fig)
+            buffer = io.StringIO()
+            fig.savefig(buffer, format="svg", bbox_inches="tight", transparent=True, metadata={"Date": None})
+            plt.close(fig)
+    finally:
+        _drawing["width"] = "wide"
     return buffer.getvalue()
 
 
@@ -494,7 +567,7 @@ def multiclass_adaptive_zipf() -> Figure:
     ax.set_ylim(0, 1)
     ax.set_xlabel("id (= frequency rank) of the token, log scale")
     ax.set_ylabel("share of tokens with a smaller id")
-    fig.legend(loc="outside lower center", ncols=2, fontsize=9)
+    fig.legend(loc="outside lower center", ncols=1 if narrow() else 2, fontsize=9)
     return fig
 
 

@@ -1,20 +1,32 @@
-"""A real browser over the built site: fixtures and one recorded visit per page.
+"""A real browser over the built site: fixtures, and one recorded visit per page and configuration.
 
-``tests/conftest.py`` imports the fixtures :func:`site_url` (the built site served with gzip on
-127.0.0.1, see ``tests/site_server.py``) and :func:`browser` (Debian's Chromium driven by
-Playwright: one browser for the whole session). Chromium is ``/usr/bin/chromium`` or the path
-in ``LOSSBOOK_CHROMIUM``; the tool's own downloaded browsers are never used. Without Chromium
-or the ``playwright`` package the browser tests skip, saying what to install; with
-``REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
+``tests/conftest.py`` registers this module as a pytest plugin (``pytest_plugins``), so every
+test can ask for its fixtures: :func:`site_url` (the built site served with gzip on 127.0.0.1,
+``tests/site_support.py``), :func:`browser` (Debian's Chromium driven by Playwright: one
+browser for the whole session) and :func:`phone` (the pages at 390 px). Chromium is
+``/usr/bin/chromium`` or the path in ``LOSSBOOK_CHROMIUM``; Playwright's own downloaded browsers
+are never used. Without Chromium or the ``playwright`` package the browser tests skip, saying
+what to install; with ``REQUIRE_BROWSER=1`` (set by ``.ci/run``) they fail instead.
 
-:func:`visit` loads a page once in a fresh browser context (cold cache, as a first-time reader
-gets it), records everything the tests look at, then switches the palette to dark with the
-page's own toggle and records what depends on the colours. Visits are cached, so the checks
-of ``test_browser.py`` and ``test_budget.py`` share one load per page.
+The pages are those of ``nav:`` in ``mkdocs.yml`` (``tests/site_support.py``). Each page is loaded
+once per configuration:
+
+* :func:`visit`: 1280x800 in a fresh browser context (cold cache, as a first-time reader gets
+  it): console, requests, bytes on the wire, math, fonts, images, axe-core and the wide layout
+  (code blocks, figures), in light mode, then in dark mode switched with the page's own toggle;
+* :func:`phone` (fixture): 390x844, one context per colour scheme (``prefers-color-scheme``)
+  for all pages: the page's width, display formulas, tables, figures and images.
+
+Nothing waits for "network idle": a load waits for the load event, then for what the checks read,
+each explicitly: the search index and the sitemap (responses Material's script asks for), web
+fonts (``document.fonts.ready``), the copy buttons (elements), the images in view (their
+``complete`` flag or load event), and every request still in flight (its response). Timeouts
+are generous and name what did not arrive, so a slow machine is slow, not broken.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from dataclasses import dataclass, field
@@ -23,27 +35,26 @@ from urllib.parse import urlsplit
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+from tests.site_support import ROOT, source_pages  # noqa: F401 - source_pages: used via this module
+
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("LOSSBOOK_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-VIEWPORT = {"width": 1280, "height": 900}  # wide enough for both sidebars: every nav link visible
-
-
-def source_pages() -> dict[str, Path]:
-    """URL path of every page (``""``, ``"losses/binary/"``) -> its source under ``docs/``."""
-    pages = {}
-    for source in sorted(DOCS.rglob("*")):
-        if source.suffix not in (".md", ".ipynb") or any(p.startswith(".") for p in source.relative_to(DOCS).parts):
-            continue
-        relative = source.relative_to(DOCS).with_suffix("")
-        parts = relative.parts[:-1] if relative.name == "index" else relative.parts
-        pages["".join(f"{part}/" for part in parts)] = source
-    return pages
+WIDE = {"width": 1280, "height": 800}  # both sidebars shown: every nav link visible
+PHONE = {"width": 390, "height": 844}
+VIEWPORT = WIDE
+SCHEMES = ("light", "dark")
+WAIT_MS = 60_000  # for anything the page loads: generous, so a busy machine is slow, not failing
+# Legible text in a figure, as drawn on screen: the font size in CSS px, the SVG's own size
+# times the scale the page draws it at. 10 px is 5/8 of the book's 16 px body text; the wide
+# two-panel figures drew their ticks at 5 to 6 px on a phone (issue 10). Sub- and superscripts
+# are drawn by matplotlib at 0.7 of their base size, and are held to 0.7 of the bound.
+LEGIBLE_PX = 10.0
+SCRIPT_SCALE = 0.7
+NARROW_MIN_WIDTH = 340  # px: at 390, a figure's narrow variant fills the 358 px text column
 
 
 def _unavailable(reason: str) -> None:
@@ -66,7 +77,7 @@ def served_site(request: pytest.FixtureRequest) -> Path:
 @pytest.fixture(scope="session")
 def site_url(served_site: Path):
     """The site served with gzip on loopback, under the path of ``site_url``, for the session."""
-    from tests.site_server import serve
+    from tests.site_support import serve
 
     with serve(served_site) as url:
         yield url
@@ -88,6 +99,8 @@ def browser():
         yield chromium
         chromium.close()
 
+
+# --- What the page is asked --------------------------------------------------------------------
 
 # Collected in the page before any of its scripts run: layout shifts (as Lighthouse counts them).
 INIT_SCRIPT = """
@@ -112,24 +125,47 @@ MATH_JS = """() => ({
   unrendered: document.querySelectorAll(".arithmatex, script[type^='math/']").length,
 })"""
 
-# Images are lazy (hooks/page_weight.py): make each load now, wait, then list those that failed.
-IMAGES_JS = """async () => {
+# Material adds a copy button to every code block once its script has run.
+CODE_BUTTONS_READY_JS = """() =>
+  document.querySelectorAll("article pre > code").length === document.querySelectorAll("article pre > .md-code__nav").length"""
+
+# Shown and inside the viewport: an image the browser fetches now, lazy or not.
+IN_VIEW_JS = """img => {
+  const box = img.getBoundingClientRect();
+  return box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < innerHeight && getComputedStyle(img).display !== "none";
+}"""
+IMAGES_IN_VIEW_COMPLETE_JS = f"() => [...document.images].filter({IN_VIEW_JS}).every(img => img.complete)"
+
+# Images are lazy (hooks/page_weight.py): make each load now and wait for its load or error
+# event (up to timeoutMs), then list those that failed and those still loading.
+IMAGES_JS = """async (timeoutMs) => {
   const images = [...document.images];
   images.forEach(img => { img.loading = "eager"; });
-  await Promise.all(images.map(img => img.complete ? null : new Promise(done => {
+  const settled = img => img.complete ? Promise.resolve() : new Promise(done => {
     img.addEventListener("load", done, {once: true});
     img.addEventListener("error", done, {once: true});
-    setTimeout(done, 5000);
-  })));
-  return images.filter(img => !(img.complete && img.naturalWidth > 0 && img.naturalHeight > 0))
-    .map(img => img.getAttribute("src"));
+  });
+  let timer;
+  const timeout = new Promise(done => { timer = setTimeout(done, timeoutMs); });
+  await Promise.race([Promise.all(images.map(settled)), timeout]);
+  clearTimeout(timer);
+  const name = img => img.currentSrc || img.src;
+  return {
+    broken: images.filter(img => img.complete && !(img.naturalWidth > 0 && img.naturalHeight > 0)).map(name),
+    loading: images.filter(img => !img.complete).map(name),
+  };
 }"""
 
 FONTS_JS = """() => [...document.fonts].filter(f => f.status === "loaded")
   .map(f => [f.family.replace(/"/g, ""), f.weight, f.style])"""
 
-AXE_JS = """async () => {
-  const result = await axe.run(document, {resultTypes: ["violations"]});
+# Every rule in light mode; in dark mode only the rules whose result depends on colours (the
+# page's elements and text are the same in both).
+COLOUR_RULES = ["color-contrast", "link-in-text-block"]
+AXE_JS = """async (rules) => {
+  const options = {resultTypes: ["violations"]};
+  if (rules) options.runOnly = {type: "rule", values: rules};
+  const result = await axe.run(document, options);
   return result.violations.map(v => ({
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 300)),
@@ -137,9 +173,177 @@ AXE_JS = """async () => {
   }));
 }"""
 
+# Where an element is, for messages: the heading it follows and the start of its text.
+WHERE_JS = """
+const where = (el, text) => {
+  const heading = document.evaluate("preceding::*[self::h1 or self::h2 or self::h3 or self::h4][@id][1]",
+    el, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null).singleNodeValue;
+  const snippet = (text ?? el.textContent).replace(/\\s+/g, " ").trim().slice(0, 60);
+  return `${heading ? "#" + heading.id : "top"}: ${JSON.stringify(snippet)}`;
+};
+"""
+
+# Shows every code block for measuring: tabs that are not selected and closed <details>.
+REVEAL_CSS = ".tabbed-set > .tabbed-content > .tabbed-block { display: block !important; }"
+
+# The sides of an element on which an inset box-shadow of a visible colour shows: a negative
+# horizontal offset throws it on the right edge, a positive one on the left.
+SHADOW_SIDES_JS = """
+const shadowSides = el => {
+  const sides = {left: false, right: false};
+  const shadows = getComputedStyle(el).boxShadow;
+  if (shadows === "none") return sides;
+  for (const shadow of shadows.split(/,(?![^(]*\\))/)) {
+    if (!/\\binset\\b/.test(shadow)) continue;
+    const colour = shadow.match(/rgba?\\([^)]*\\)/);
+    const alpha = colour ? (colour[0].startsWith("rgba") ? parseFloat(colour[0].split(",")[3]) : 1) : 1;
+    const offset = parseFloat(shadow.replace(/rgba?\\([^)]*\\)/, "").trim().split(/\\s+/)[0]);
+    if (alpha > 0.05 && offset < 0) sides.right = true;
+    if (alpha > 0.05 && offset > 0) sides.left = true;
+  }
+  return sides;
+};
+"""
+
+# At 1280: each code block's overflow, and whether the copy button covers text of its first line.
+CODE_JS = WHERE_JS + """() => {
+  document.querySelectorAll("article details:not([open])").forEach(d => { d.open = true; });
+  const intersects = (a, b) => a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5;
+  const firstLine = code => {
+    const walker = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+    const range = document.createRange();
+    let node, started = false;
+    while ((node = walker.nextNode())) {
+      const text = node.textContent;
+      if (!started) {
+        if (!text.trim()) continue;
+        range.setStart(node, text.length - text.trimStart().length);
+        started = true;
+      }
+      const end = text.indexOf("\\n");
+      if (end >= 0) { range.setEnd(node, end); return range; }
+      range.setEnd(node, text.length);
+    }
+    return started ? range : null;
+  };
+  return [...document.querySelectorAll("article pre")].filter(pre => pre.getClientRects().length).map(pre => {
+    const code = pre.querySelector(":scope > code") || pre;
+    const line = firstLine(code);
+    const button = pre.querySelector(":scope > .md-code__nav");
+    const covered = line && button ? [...line.getClientRects()].filter(r => r.width > 0)
+      .some(r => intersects(r, button.getBoundingClientRect())) : false;
+    return {
+      where: where(pre, line ? line.toString() : ""),
+      overflow: Math.max(pre.scrollWidth - pre.clientWidth, code.scrollWidth - code.clientWidth),
+      covered,
+    };
+  });
+}"""
+
+# The figures shown (one palette's copy of each): which file the browser chose and how wide it
+# is drawn. Run after IMAGES_JS, so lazy figures have loaded.
+FIGURES_JS = WHERE_JS + """() => [...document.querySelectorAll("article img")]
+  .filter(img => /(^|\\/)figures\\/[^\\/]+\\.svg(#|$)/.test(img.getAttribute("src") || ""))
+  .filter(img => getComputedStyle(img).display !== "none" && img.getClientRects().length)
+  .map(img => ({
+    where: where(img.closest("figure") || img, img.alt),
+    src: img.currentSrc,
+    width: img.getBoundingClientRect().width,
+    narrow: !!img.parentElement.matches("picture") && !!img.parentElement.querySelector("source[media]"),
+  }))"""
+
+# Text sizes of an SVG opened as a document, at its natural size: the font size of each text
+# run times the scale its transforms draw it at. A run smaller than the largest run of its
+# <text> element is a sub- or superscript.
+SVG_TEXT_JS = """() => {
+  const svg = document.documentElement;
+  const scaleOf = el => { const m = el.getScreenCTM(); return Math.hypot(m.a, m.b); };
+  const base = [], script = [];
+  for (const text of svg.querySelectorAll("text")) {
+    const runs = [...text.querySelectorAll("tspan")].filter(t => t.textContent.trim());
+    const sized = (runs.length ? runs : [text]).map(el => ({
+      px: parseFloat(getComputedStyle(el).fontSize) * scaleOf(text), text: el.textContent.trim(),
+    }));
+    const largest = Math.max(...sized.map(s => s.px));
+    for (const s of sized) (s.px < largest - 0.01 ? script : base).push(s);
+  }
+  const smallest = list => list.reduce((a, b) => (b.px < a.px ? b : a), {px: Infinity, text: ""});
+  return {width: svg.getBoundingClientRect().width, base: smallest(base), script: smallest(script)};
+}"""
+
+# At 390: what makes the page wider than the window (elements sticking out of the viewport
+# that no scrolling box of their own contains).
+PAGE_WIDTH_JS = WHERE_JS + """() => {
+  const width = document.documentElement.clientWidth;
+  const scrolls = el => { const s = getComputedStyle(el); return /auto|scroll|hidden|clip/.test(s.overflowX); };
+  const culprits = [];
+  for (const el of document.querySelectorAll("body *")) {
+    const box = el.getBoundingClientRect();
+    if (box.right <= width + 1 || !box.width) continue;
+    let parent = el.parentElement, contained = false;
+    while (parent && parent !== document.body) {
+      if (scrolls(parent) && parent.getBoundingClientRect().right <= width + 1) { contained = true; break; }
+      parent = parent.parentElement;
+    }
+    if (!contained) culprits.push(`<${el.tagName.toLowerCase()} class="${el.className}"> to ${Math.round(box.right)} px, ${where(el)}`);
+  }
+  return {scrollWidth: document.documentElement.scrollWidth, width, culprits: culprits.slice(0, 8)};
+}"""
+
+# At 390: each display formula, whether it is wider than its box, whether the box can scroll,
+# and on which sides an inner shadow shows (layout.css; a visible colour, offset inwards from
+# that side), as the box is at its start (scrollLeft 0).
+FORMULAS_JS = WHERE_JS + SHADOW_SIDES_JS + """() => [...document.querySelectorAll("article .katex-display")]
+  .filter(el => el.getClientRects().length)
+  .map(el => {
+    el.scrollLeft = 0;
+    const tex = el.querySelector("annotation[encoding='application/x-tex']");
+    const sides = shadowSides(el);
+    return {
+      where: where(el, tex ? tex.textContent : el.textContent),
+      overflow: el.scrollWidth - el.clientWidth,
+      scrolls: /auto|scroll/.test(getComputedStyle(el).overflowX),
+      shadow_left: sides.left, shadow_right: sides.right,
+    };
+  })"""
+
+# Hides the glyphs of the formulas and the fixed page chrome, so a screenshot of a formula's box
+# shows only what its own background draws: the page colour, and the shadows that say "more".
+SHADOWS_ONLY_CSS = """
+article .katex-display > * { visibility: hidden !important; }
+.md-header, .md-tabs, .md-top, .md-dialog { visibility: hidden !important; }
+"""
+
+# At 390: table cells with an identifier broken over two lines, and tables wider than the column
+# without a scrolling box of their own.
+TABLES_JS = WHERE_JS + """() => {
+  const problems = [];
+  const article = document.querySelector("article").getBoundingClientRect();
+  for (const table of document.querySelectorAll("article table")) {
+    if (!table.getClientRects().length) continue;
+    for (const code of table.querySelectorAll("td code, th code")) {
+      if (code.getClientRects().length > 1) problems.push(`identifier broken over lines: ${where(code)}`);
+    }
+    if (table.getBoundingClientRect().right > article.right + 1) {
+      let box = table.parentElement, scrolls = false;
+      while (box && box.tagName !== "ARTICLE") {
+        if (/auto|scroll/.test(getComputedStyle(box).overflowX) && box.scrollWidth > box.clientWidth) { scrolls = true; break; }
+        box = box.parentElement;
+      }
+      if (!scrolls) problems.push(`table wider than the column and not in a scrolling box: ${where(table)}`);
+    }
+  }
+  return problems;
+}"""
+
+
+# --- Records -----------------------------------------------------------------------------------
+
 
 @dataclass
 class Visit:
+    """What one page showed at 1280x800 (light, then dark)."""
+
     url: str
     ok: bool = False  # the page itself loaded (status 200)
     title: str = ""
@@ -149,14 +353,35 @@ class Visit:
     transfer_bytes: dict[str, int] = field(default_factory=dict)  # URL -> bytes on the wire
     math: dict = field(default_factory=dict)
     raw_tex: list[str] = field(default_factory=list)
-    broken_images: dict[str, list[str]] = field(default_factory=dict)  # scheme -> image srcs
+    broken_images: dict[str, list[str]] = field(default_factory=dict)  # scheme -> image URLs
+    loading_images: dict[str, list[str]] = field(default_factory=dict)  # scheme -> still loading
     axe: dict[str, list[dict]] = field(default_factory=dict)  # scheme -> violations
     layout_shift: float = 0.0
     fonts_loaded: list[tuple[str, str, str]] = field(default_factory=list)
+    code_blocks: list[dict] = field(default_factory=list)  # CODE_JS
+    figures: dict[str, list[dict]] = field(default_factory=dict)  # scheme -> FIGURES_JS + text sizes
 
     @property
     def transfer(self) -> int:
         return sum(self.transfer_bytes.values())
+
+
+@dataclass
+class PhoneVisit:
+    """What one page showed at 390x844 in one colour scheme."""
+
+    url: str
+    scheme: str
+    console_errors: list[str] = field(default_factory=list)
+    failed_requests: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+    page_width: dict = field(default_factory=dict)  # PAGE_WIDTH_JS
+    formulas: list[dict] = field(default_factory=list)  # FORMULAS_JS + the shadows seen
+    table_problems: list[str] = field(default_factory=list)
+    figures: list[dict] = field(default_factory=list)
+    broken_images: list[str] = field(default_factory=list)
+    loading_images: list[str] = field(default_factory=list)
+    figures_fetched: list[str] = field(default_factory=list)  # figure files loaded before any was forced
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -166,40 +391,148 @@ def format_violations(violations: list[dict]) -> str:
     )
 
 
-def record_problems(page, context, visit: Visit, origin: str) -> None:
-    """Listen for console errors, failed requests and requests to other origins."""
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
-    def on_request(request) -> None:
-        if urlsplit(request.url).scheme in ("data", "blob", "about"):
-            return
-        if origin_of(request.url) != origin:
-            visit.foreign_requests.append(request.url)
 
-    def on_response(response) -> None:
-        if response.status >= 400:
-            visit.failed_requests.append(f"{response.status} {response.url}")
+class Requests:
+    """The requests of a context: those still in flight, and problems (failed, other origins)."""
 
-    context.on("request", on_request)
-    context.on("response", on_response)
-    context.on("requestfailed", lambda request: visit.failed_requests.append(f"{request.failure} {request.url}"))
+    def __init__(self, context, origin: str, record, failures: bool = True) -> None:
+        self.pending: dict = {}
+        self.finished: list = []
+        self.closing = False
+        self.record = record
+
+        def on_request(request) -> None:
+            self.pending[id(request)] = request
+            if urlsplit(request.url).scheme not in ("data", "blob", "about") and origin_of(request.url) != origin:
+                self.record.foreign_requests.append(request.url)
+
+        def on_finished(request) -> None:
+            self.pending.pop(id(request), None)
+            self.finished.append(request)
+
+        def on_failed(request) -> None:
+            self.pending.pop(id(request), None)
+            if failures and not self.closing:  # requests cut off by closing the context are not the page's fault
+                self.record.failed_requests.append(f"{request.failure} {request.url}")
+
+        def on_response(response) -> None:
+            if response.status >= 400:
+                self.record.failed_requests.append(f"{response.status} {response.url}")
+
+        context.on("request", on_request)
+        context.on("requestfinished", on_finished)
+        context.on("requestfailed", on_failed)
+        context.on("response", on_response)
+
+    def settle(self) -> None:
+        """Wait until every request started so far has its response body (or has failed)."""
+        for request in list(self.pending.values()):
+            response = request.response()  # None if it failed
+            if response is not None:
+                response.finished()
+
+
+def record_problems(page, context, visit, origin: str, failures: bool = True) -> Requests:
+    """Listen for console errors, failed requests and requests to other origins.
+
+    ``failures=False`` leaves out failed requests: where one tab goes from page to page, a
+    request the previous page left in flight is cancelled by the next load.
+    """
+    requests = Requests(context, origin, visit, failures)
     page.on(
         "console",
         lambda message: message.type == "error"
         and visit.console_errors.append(f"{message.text} ({message.location.get('url') or 'page'})"),
     )
     page.on("pageerror", lambda error: visit.console_errors.append(f"uncaught: {error}"))
+    return requests
 
 
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def new_context(browser, **options):
-    context = browser.new_context(viewport=VIEWPORT, **options)
+def new_context(browser, viewport: dict | None = None, **options):
+    context = browser.new_context(viewport=viewport or VIEWPORT, **options)
     context.add_init_script(INIT_SCRIPT)
+    context.set_default_timeout(WAIT_MS)
     return context
 
+
+def _is_search_index(response) -> bool:
+    return urlsplit(response.url).path.endswith("/search/search_index.json")
+
+
+def open_page(page, url: str, requests: Requests, first_in_context: bool = True):
+    """Go to ``url`` and wait until it is ready to be measured; return the response.
+
+    Ready: the load event; in a fresh context also the search index that Material's script
+    fetches (it counts in the page's weight); web fonts; the copy buttons; the images in view;
+    and every request started so far.
+    """
+    if first_in_context:
+        with page.expect_response(_is_search_index, timeout=WAIT_MS) as index:
+            response = page.goto(url, wait_until="load", timeout=WAIT_MS)
+        index.value.finished()
+    else:
+        response = page.goto(url, wait_until="load", timeout=WAIT_MS)
+    if response is None or not response.ok:
+        return response
+    page.evaluate("document.fonts.ready.then(() => true)")
+    page.wait_for_function(CODE_BUTTONS_READY_JS, timeout=WAIT_MS)
+    wait_for_images_in_view(page, requests)
+    return response
+
+
+def wait_for_images_in_view(page, requests: Requests) -> None:
+    page.wait_for_function(IMAGES_IN_VIEW_COMPLETE_JS, timeout=WAIT_MS)
+    requests.settle()
+
+
+def load_all_images(page) -> tuple[list[str], list[str]]:
+    """(broken, still loading) image URLs once every image was asked to load now."""
+    result = page.evaluate(IMAGES_JS, WAIT_MS)
+    return result["broken"], result["loading"]
+
+
+_svg_text: dict[str, dict] = {}
+
+
+def measure_figures(page, context) -> list[dict]:
+    """FIGURES_JS, with the smallest text of each as drawn on screen (px).
+
+    The text sizes of each SVG file come from :data:`SVG_TEXT_JS` in one extra tab, once per
+    file and session.
+    """
+    figures = page.evaluate(FIGURES_JS)
+    missing = sorted({figure["src"] for figure in figures} - _svg_text.keys())
+    if missing:
+        tab = context.new_page()
+        try:
+            for url in missing:
+                response = tab.goto(url, wait_until="load", timeout=WAIT_MS)
+                assert response is not None and response.ok, f"{url}: {response and response.status}"
+                _svg_text[url] = tab.evaluate(SVG_TEXT_JS)
+        finally:
+            tab.close()
+    for figure in figures:
+        sizes = _svg_text[figure["src"]]
+        scale = figure["width"] / sizes["width"]
+        figure["base_px"], figure["base_text"] = sizes["base"]["px"] * scale, sizes["base"]["text"]
+        figure["script_px"], figure["script_text"] = sizes["script"]["px"] * scale, sizes["script"]["text"]
+        figure["file"] = urlsplit(figure["src"]).path.rsplit("/", 1)[-1]
+    return figures
+
+
+def switch_to_dark(page) -> None:
+    """The reader's way to dark mode: the palette toggle in the header. Transitions are switched
+    off so that colour checks see the final colours."""
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
+    page.locator('label[title="Switch to dark mode"]').click()
+    page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
+
+
+# --- The visits --------------------------------------------------------------------------------
 
 _visits: dict[str, Visit] = {}
 
@@ -212,26 +545,21 @@ def loaded_page(browser, site_url: str, path: str) -> Visit:
 
 
 def visit(browser, site_url: str, path: str) -> Visit:
-    """Load ``site_url + path`` once (cached), in light mode, then switch to dark mode."""
+    """Load ``site_url + path`` once (cached) at 1280x800, in light mode, then switch to dark."""
     if path in _visits:
         return _visits[path]
     result = Visit(url=site_url + path)
-    origin = origin_of(site_url)
-    context = new_context(browser, color_scheme="light")
-    finished = []
-    context.on("requestfinished", lambda request: finished.append(request))
+    context = new_context(browser, WIDE, color_scheme="light")
+    requests = None
     try:
         page = context.new_page()
-        record_problems(page, context, result, origin)
-        response = page.goto(result.url, wait_until="load")
+        requests = record_problems(page, context, result, origin_of(site_url))
+        response = open_page(page, result.url, requests)
         if response is None or not response.ok:
             result.failed_requests.append(f"the page itself: {response and response.status} {result.url}")
-            _visits[path] = result
             return result
         result.ok = True
-        page.wait_for_load_state("networkidle")  # the search worker has fetched its index
-        page.evaluate("document.fonts.ready.then(() => true)")
-        for request in finished:
+        for request in requests.finished:
             sizes = request.sizes()
             result.transfer_bytes[request.url] = sizes["responseBodySize"] + sizes["responseHeadersSize"]
         result.title = page.title()
@@ -241,17 +569,92 @@ def visit(browser, site_url: str, path: str) -> Visit:
         result.raw_tex = [text[max(0, m.start() - 40): m.end() + 40] for m in RAW_TEX.finditer(text)]
         result.fonts_loaded = [tuple(face) for face in page.evaluate(FONTS_JS)]
         page.add_script_tag(path=str(AXE))
-        result.broken_images["light"] = page.evaluate(IMAGES_JS)
-        result.axe["light"] = page.evaluate(AXE_JS)
-        # The reader's way to dark mode: the palette toggle in the header. Transitions are
-        # switched off so that colour checks see the final colours.
-        page.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
-        page.locator('label[title="Switch to dark mode"]').click()
-        page.wait_for_function("document.body.getAttribute('data-md-color-scheme') === 'slate'")
-        page.wait_for_load_state("networkidle")
-        result.broken_images["dark"] = page.evaluate(IMAGES_JS)
-        result.axe["dark"] = page.evaluate(AXE_JS)
+        for scheme in SCHEMES:
+            if scheme == "dark":
+                switch_to_dark(page)
+                wait_for_images_in_view(page, requests)
+            result.broken_images[scheme], result.loading_images[scheme] = load_all_images(page)
+            result.figures[scheme] = measure_figures(page, context)
+            result.axe[scheme] = page.evaluate(AXE_JS, None if scheme == "light" else COLOUR_RULES)
+        page.add_style_tag(content=REVEAL_CSS)
+        result.code_blocks = page.evaluate(CODE_JS)
+        requests.settle()
     finally:
+        if requests is not None:
+            requests.closing = True
         context.close()
-    _visits[path] = result
+        _visits[path] = result
     return result
+
+
+@pytest.fixture(scope="session")
+def phone(browser, site_url):
+    """``phone(path, scheme)``: the page at 390x844 in ``scheme`` (a :class:`PhoneVisit`, cached).
+
+    One browser context per colour scheme serves every page, one page load each.
+    """
+    contexts: dict[str, tuple] = {}
+    visits: dict[tuple[str, str], PhoneVisit] = {}
+    current: dict[str, PhoneVisit] = {}
+
+    def measure(path: str, scheme: str) -> PhoneVisit:
+        if (path, scheme) in visits:
+            return visits[(path, scheme)]
+        result = PhoneVisit(url=site_url + path, scheme=scheme)
+        if scheme not in contexts:
+            context = new_context(browser, PHONE, color_scheme=scheme)
+            page = context.new_page()
+            current[scheme] = result
+            proxy = _Forward(lambda: current[scheme])
+            requests = record_problems(page, context, proxy, origin_of(site_url), failures=False)
+            contexts[scheme] = (context, page, requests)
+        context, page, requests = contexts[scheme]
+        current[scheme] = result
+        visits[(path, scheme)] = result
+        start = len(requests.finished)
+        response = open_page(page, result.url, requests, first_in_context=False)
+        if response is None or not response.ok:
+            result.failed_requests.append(f"the page itself: {response and response.status} {result.url}")
+            return result
+        result.figures_fetched = [r.url for r in requests.finished[start:] if "/figures/" in urlsplit(r.url).path]
+        result.broken_images, result.loading_images = load_all_images(page)
+        result.figures = measure_figures(page, context)
+        result.page_width = page.evaluate(PAGE_WIDTH_JS)
+        result.table_problems = page.evaluate(TABLES_JS)
+        result.formulas = page.evaluate(FORMULAS_JS)
+        requests.settle()
+        return result
+
+    yield measure
+    for context, _, requests in contexts.values():
+        requests.closing = True
+        context.close()
+
+
+class _Forward:
+    """The record that problems of a shared context go to: the visit in progress."""
+
+    def __init__(self, target) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str):
+        return getattr(self._target(), name)
+
+
+def edge_shadows(image) -> tuple[bool, bool]:
+    """Whether the left and the right 3 px of a formula's box (glyphs hidden) differ from the page
+    colour, taken in the middle of the box, where the shadows never reach."""
+    rgb = image.convert("RGB")
+    width, height = rgb.size
+    if width < 20 or height < 4:
+        return False, False
+    background = rgb.getpixel((width // 2, height // 2))
+
+    def differs(columns) -> bool:
+        return any(
+            sum(abs(a - b) for a, b in zip(rgb.getpixel((x, y)), background)) > 24
+            for x in columns
+            for y in range(height // 4, 3 * height // 4)
+        )
+
+    return differs(range(0, 3)), differs(range(width - 3, width))

@@ -1,4 +1,13 @@
-"""Fixtures shared by the tests of the built site."""
+"""Shared by the tests: the built site, the browser fixtures, and one Hypothesis profile.
+
+* ``built_site``: the site as ``make build`` writes it, built once per session.
+* The browser fixtures (``browser``, ``site_url``, ``served_site``, ``phone``) live in
+  ``tests/browser.py``, registered here as a plugin (``pytest_plugins``).
+* Hypothesis runs derandomized (the examples come from a hash of each test, so every run tries
+  the same ones and a failure found once comes back), with no per-example deadline (a slow
+  machine is not a failing test) and no example database; a failure prints the blob that
+  reproduces it (``@reproduce_failure``). Tests may set ``max_examples``; nothing else.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +17,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+
+pytest_plugins = ["tests.browser"]
+
+settings.register_profile("lossbook", derandomize=True, deadline=None, database=None, print_blob=True)
+settings.load_profile("lossbook")
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +37,3 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
     return site
-
-
-# A real browser over the served site (Chromium via Playwright): see tests/browser.py.
-from tests.browser import browser, served_site, site_url  # noqa: E402, F401

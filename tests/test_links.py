@@ -21,12 +21,10 @@ import pytest
 import yaml
 from bs4 import BeautifulSoup
 
-from tests.browser import source_pages
+from tests.site_support import site_url, source_pages
 
 ROOT = Path(__file__).resolve().parent.parent
-SITE_URL = yaml.safe_load(
-    re.search(r"^site_url:.*$", (ROOT / "mkdocs.yml").read_text(encoding="utf-8"), re.MULTILINE)[0]
-)["site_url"]
+SITE_URL = site_url()
 PAGES = source_pages()
 LINKING = (("a", "href"), ("link", "href"), ("img", "src"), ("script", "src"), ("source", "src"), ("iframe", "src"))
 BASE = "http://site.invalid/"  # a stand-in origin to resolve relative URLs against

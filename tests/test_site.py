@@ -18,19 +18,18 @@ from bs4 import BeautifulSoup
 
 from conftest import pages as sybil_pages
 from tests.doc_examples import normalise, python_blocks
+from tests.site_support import docs_dir, html_file, nav_pages
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs"
+DOCS = docs_dir()
 MARKDOWN_PAGES = sorted(DOCS.rglob("*.md"))
 CODE_LANGUAGES = ("python", "py", "python3", "py3", "pycon")
 EXTERNAL = re.compile(r"^(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 
 
 def html_path(site: Path, page: Path) -> Path:
-    relative = page.relative_to(DOCS).with_suffix("")
-    if relative.name == "index":
-        return site / relative.parent / "index.html"
-    return site / relative / "index.html"
+    """The built HTML of the page whose source is ``page``, at the URL MkDocs gives it."""
+    return html_file(site, {nav_page.source: nav_page.url for nav_page in nav_pages()}[page])
 
 
 def shown_code_blocks(html: str) -> list[str]:

@@ -1,0 +1,244 @@
+"""What the tests and the benchmarks know about the site, in one place.
+
+* :func:`mkdocs_config`: ``mkdocs.yml`` read by MkDocs itself (``load_config``), once per process;
+  :func:`site_url` and :func:`site_path` come from it.
+* :func:`nav_pages`: every page of the navigation, in nav order, with its source under ``docs/``
+  and the URL MkDocs gives it (``File.url``: ``""``, ``"losses/"``, ``"losses/binary/"``); a
+  notebook becomes a page through mkdocs-jupyter's own ``on_files``, as in a build.
+  :func:`page_paths` lists the pages of a built site, to compare with it.
+* :func:`serve`: a built site served on loopback the way a static host does (gzip for text,
+  ``404.html`` for misses, under the path of ``site_url``); :func:`gzip_size` is what a file
+  costs on the wire from it.
+
+Used by the browser tests (``tests/browser.py`` and the tests that use it), ``tests/test_site.py``,
+``tests/test_links.py`` and ``make audit`` (``benchmarks/audit.py``). ``tests/site_server.py``
+re-exports the server under its old name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache, partial
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG_FILE = ROOT / "mkdocs.yml"
+
+
+@cache
+def mkdocs_config():
+    """``mkdocs.yml`` as MkDocs reads it (``mkdocs.config.load_config``), validated."""
+    import os
+
+    from mkdocs.config import load_config
+
+    os.environ.setdefault("NO_MKDOCS_2_WARNING", "1")
+    return load_config(str(CONFIG_FILE))
+
+
+def docs_dir() -> Path:
+    """``docs_dir`` of ``mkdocs.yml``, absolute."""
+    return Path(mkdocs_config()["docs_dir"])
+
+
+def site_url() -> str:
+    """``site_url`` of ``mkdocs.yml`` (where the site is deployed), ending in ``/``."""
+    url = mkdocs_config()["site_url"] or "http://localhost/"
+    return url if url.endswith("/") else url + "/"
+
+
+def site_path() -> str:
+    """The path of ``site_url`` (``/lossbook/``)."""
+    return urlsplit(site_url()).path
+
+
+@dataclass(frozen=True)
+class NavPage:
+    title: str
+    source: Path  # the file under docs/
+    url: str  # relative to the site's root: "", "losses/", "losses/binary/"
+
+    @property
+    def id(self) -> str:
+        """A short name for test ids and messages: ``home``, ``losses``, ``losses/binary``."""
+        return self.url.rstrip("/") or "home"
+
+
+@cache
+def nav_pages() -> tuple[NavPage, ...]:
+    """Every page in ``nav:``, in nav order, with the URL MkDocs gives it."""
+    from mkdocs.structure.files import get_files
+    from mkdocs.structure.nav import get_navigation
+
+    config = mkdocs_config()
+    files = get_files(config)
+    # Notebooks are pages only once mkdocs-jupyter has wrapped them, as it does in a build.
+    if "mkdocs-jupyter" in config.plugins:
+        files = config.plugins["mkdocs-jupyter"].on_files(files, config=config)
+    navigation = get_navigation(files, config)
+    return tuple(
+        NavPage(title=page.title or "", source=Path(page.file.abs_src_path), url=page.url)
+        for page in navigation.pages
+    )
+
+
+def page_urls() -> list[str]:
+    """The URL of every page in the navigation, in nav order."""
+    return [page.url for page in nav_pages()]
+
+
+def source_pages() -> dict[str, Path]:
+    """URL of every page in the navigation -> its source file, in nav order."""
+    return {page.url: page.source for page in nav_pages()}
+
+
+def html_file(site: Path, url: str) -> Path:
+    """The file of a built site that serves the page ``url`` (``losses/`` -> ``losses/index.html``)."""
+    return site / url / "index.html" if url == "" or url.endswith("/") else site / url
+
+
+def page_paths(site: Path) -> list[str]:
+    """URL paths (``""``, ``"losses/"``...) of every page of a built site, 404.html excepted."""
+    return sorted(
+        "" if path.parent == site else path.parent.relative_to(site).as_posix() + "/"
+        for path in site.rglob("index.html")
+    )
+
+
+# --- The server --------------------------------------------------------------------------------
+
+GZIP_LEVEL = 6  # nginx's gzip_comp_level is 1..9; 6 is the usual setting of static hosts
+COMPRESSIBLE = ("text/", "application/javascript", "application/json", "image/svg+xml", "application/xml")
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".mjs": "text/javascript; charset=utf-8",
+    ".json": "application/json",
+    ".svg": "image/svg+xml",
+    ".xml": "application/xml",
+    ".txt": "text/plain; charset=utf-8",
+    ".py": "text/plain; charset=utf-8",
+    ".ipynb": "application/json",
+    ".woff2": "font/woff2",
+    ".woff": "font/woff",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".map": "application/json",
+    ".gz": "application/gzip",
+}
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    """Compression follows what GitHub Pages and nginx do: text types (HTML, CSS, JavaScript,
+    JSON, SVG, XML) are gzipped when the request accepts it; fonts and images already compressed
+    are sent as they are. Compressed bodies are cached in memory: a file is compressed once."""
+
+    cache: dict[tuple[Path, int], bytes]
+    base_path: str
+    deployed_url: str
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: tests read results, not logs
+        pass
+
+    def _resolve(self) -> tuple[Path | None, HTTPStatus]:
+        root = Path(self.directory).resolve()
+        path = unquote(urlsplit(self.path).path)
+        if path + "/" == self.base_path:
+            return root, HTTPStatus.MOVED_PERMANENTLY
+        if not path.startswith(self.base_path):
+            missing = root / "404.html"
+            return (missing if missing.is_file() else None), HTTPStatus.NOT_FOUND
+        path = "/" + path[len(self.base_path):]
+        target = (root / path.lstrip("/")).resolve()
+        if root != target and root not in target.parents:
+            return None, HTTPStatus.NOT_FOUND
+        if target.is_dir():
+            if not path.endswith("/"):
+                return target, HTTPStatus.MOVED_PERMANENTLY
+            target = target / "index.html"
+        if target.is_file():
+            return target, HTTPStatus.OK
+        missing = root / "404.html"
+        return (missing if missing.is_file() else None), HTTPStatus.NOT_FOUND
+
+    def _respond(self, with_body: bool) -> None:
+        target, status = self._resolve()
+        if status == HTTPStatus.MOVED_PERMANENTLY:
+            self.send_response(status)
+            self.send_header("Location", urlsplit(self.path).path + "/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if target is None:
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        content_type = TYPES.get(target.suffix, "application/octet-stream")
+        body = target.read_bytes()
+        if target.name == "sitemap.xml":
+            # The sitemap lists the deployed URLs; Material's instant navigation matches links
+            # against it with the page's host but not its port, so list this server's URLs.
+            host = self.headers.get("Host", "")
+            body = body.replace(self.deployed_url.encode(), f"http://{host}{self.base_path}".encode())
+        encoding = None
+        if content_type.startswith(COMPRESSIBLE) and "gzip" in self.headers.get("Accept-Encoding", ""):
+            key = (target, len(body))
+            if key not in self.cache:
+                self.cache[key] = gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0)
+            body, encoding = self.cache[key], "gzip"
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "max-age=600")  # what GitHub Pages sends
+        self.send_header("Vary", "Accept-Encoding")
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.end_headers()
+        if with_body:
+            self.wfile.write(body)
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        self._respond(with_body=True)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._respond(with_body=False)
+
+
+@contextlib.contextmanager
+def serve(site: Path, port: int = 0, base_path: str | None = None) -> Iterator[str]:
+    """Serve ``site`` on 127.0.0.1 until the ``with`` block ends; yield its URL.
+
+    ``port=0`` picks a free port (the operating system's choice, bound at once: no race). The
+    site is served under ``base_path``, by default the path of ``site_url``
+    (``http://127.0.0.1:<port>/lossbook/``), as it is deployed: Material's instant navigation and
+    the absolute links of ``404.html`` rely on it. The server runs in a daemon thread.
+    """
+    base_path = site_path() if base_path is None else base_path
+    attributes = {"cache": {}, "base_path": base_path, "deployed_url": site_url()}
+    handler = partial(type("Handler", (_Handler,), attributes), directory=str(site))
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}{base_path}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def gzip_size(path: Path) -> int:
+    """Bytes ``path`` takes on the wire from :func:`serve` (gzipped if its type is compressible)."""
+    content_type = TYPES.get(path.suffix, "application/octet-stream")
+    body = path.read_bytes()
+    if content_type.startswith(COMPRESSIBLE):
+        return len(gzip.compress(body, compresslevel=GZIP_LEVEL, mtime=0))
+    return len(body)
