@@ -10,6 +10,10 @@ backticks (`` `Name` ``, `` `nn.Name` `` or `` `torch.nn.Name` ``), and one such
 lines up to the next heading of the same or a higher level, code blocks left out) links to
 ``https://docs.pytorch.org/docs/2.13/generated/torch.nn.Name.html``.
 
+"Which loss?" (``docs/losses/index.md``) must route to each of them: a link whose text shows the
+class name in backticks, to a page with a section about it (anchors are checked on the built site
+by ``tests/test_links.py``).
+
 Deprecated aliases are left out only through :data:`DEPRECATED_ALIASES`, and the test checks that
 each of them still exists, subclasses the class it aliases without overriding ``forward``, and
 warns that it is deprecated when constructed.
@@ -162,6 +166,32 @@ def test_every_loss_section_links_to_its_api_page(name: str) -> None:
     assert any(links_to(section.text, url) for section in found), (
         f"no section about torch.nn.{name} links to {url}; its sections: "
         + "; ".join(str(section) for section in found)
+    )
+
+
+WHICH_LOSS = DOCS / "losses" / "index.md"
+LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)\)")
+
+
+def routes_in_which_loss(name: str) -> list[str]:
+    """Targets of the links on "Which loss?" whose text shows ``name`` in backticks and that lead
+    to a page with a section about it."""
+    text = "\n".join(line for _, line in prose_lines(WHICH_LOSS.read_text(encoding="utf-8")))
+    routes = []
+    for link in LINK.finditer(text):
+        if name not in names_in_heading(link["text"]):
+            continue
+        page = (WHICH_LOSS.parent / link["target"].split("#", 1)[0]).resolve()
+        if page.is_file() and any(name in names_in_heading(s.heading) for s in sections(page)):
+            routes.append(link["target"])
+    return routes
+
+
+@pytest.mark.parametrize("name", COVERED)
+def test_which_loss_routes_to_every_loss(name: str) -> None:
+    assert routes_in_which_loss(name), (
+        f"docs/losses/index.md has no link with `{name}` in its text to a page with a section "
+        f"about torch.nn.{name}"
     )
 
 
