@@ -683,3 +683,264 @@ def worked_example_predictions() -> Figure:
     """The worked example's points coloured by true label and by the trained model's label."""
     run = worked_example_run()
     return predictions_side_by_side(run["X"], run["y"], run["predicted"], theme=_theme())
+# Probabilistic regression, ranking and margin chapters (docs/losses/probabilistic-regression.md,
+# ranking.md, margin.md). Curves come from the torch.nn losses, gradients from autograd.
+
+
+@figure("gaussian-nll-variance")
+def gaussian_nll_variance() -> Figure:
+    """GaussianNLLLoss against the predicted variance for three residuals: lowest at var = r^2."""
+
+    def loss_of_variance(residual: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        loss_fn = torch.nn.GaussianNLLLoss(reduction="none")
+        return lambda var: loss_fn(torch.full_like(var, residual), torch.zeros_like(var), var)
+
+    fig, left, right = _loss_and_gradient_panels(
+        torch.linspace(0.05, 5.0, 500),
+        [(f"residual $r = {r:g}$", style, loss_of_variance(r)) for r, style in ((0.5, "-"), (1.0, "--"), (2.0, "-."))],
+        xlabel="predicted variance, var",
+        loss_label="loss of one element",
+        gradient_label="gradient w.r.t. var",
+    )
+    for r in (0.5, 1.0, 2.0):
+        left.axvline(r**2, linewidth=0.8, linestyle=":", color=plt.rcParams["axes.edgecolor"])
+    right.axhline(0.0, linewidth=0.8, color=plt.rcParams["axes.edgecolor"])
+    left.set_ylim(-1.5, 4.0)
+    right.set_ylim(-2.0, 2.0)
+    left.legend(loc="upper right")
+    return fig
+
+
+@figure("poisson-nll")
+def poisson_nll() -> Figure:
+    """PoissonNLLLoss (log_input=True) against the log-rate for counts 0, 1 and 4: lowest at log y."""
+
+    def loss_of_log_rate(count: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        loss_fn = torch.nn.PoissonNLLLoss(reduction="none")
+        return lambda log_rate: loss_fn(log_rate, torch.full_like(log_rate, count))
+
+    fig, left, right = _loss_and_gradient_panels(
+        torch.linspace(-3.0, 2.5, 551),
+        [(f"count $y = {y:g}$", style, loss_of_log_rate(y)) for y, style in ((0.0, "-"), (1.0, "--"), (4.0, "-."))],
+        xlabel=r"input: log-rate $x$, rate $e^x$",
+        loss_label="loss of one element",
+        gradient_label="gradient w.r.t. the input",
+    )
+    right.axhline(0.0, linewidth=0.8, color=plt.rcParams["axes.edgecolor"])
+    left.set_ylim(-2.0, 10.0)
+    right.set_ylim(-5.0, 8.0)
+    left.legend(loc="upper center")
+    return fig
+
+
+@figure("ranking-margin-ranking")
+def ranking_margin_ranking() -> Figure:
+    """MarginRankingLoss against the score difference x1 - x2, for y = 1 and y = -1, margins 0 and 0.5."""
+
+    def loss_of_difference(y: float, margin: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        loss_fn = torch.nn.MarginRankingLoss(margin=margin, reduction="none")
+        return lambda d: loss_fn(d, torch.zeros_like(d), torch.full_like(d, y))
+
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(-2.0, 2.0, 801),
+        [
+            ("$y = 1$, margin 0", "-", loss_of_difference(1.0, 0.0)),
+            ("$y = 1$, margin 0.5", "--", loss_of_difference(1.0, 0.5)),
+            ("$y = -1$, margin 0.5", "-.", loss_of_difference(-1.0, 0.5)),
+        ],
+        xlabel="score difference $x_1 - x_2$",
+        loss_label="loss of one pair",
+        gradient_label="gradient w.r.t. $x_1$",
+    )
+    left.legend(loc="upper center")
+    return fig
+
+
+@figure("ranking-hinge-embedding")
+def ranking_hinge_embedding() -> Figure:
+    """HingeEmbeddingLoss against the input (a distance), for y = 1 and y = -1 with margins 1 and 2."""
+
+    def loss_of_distance(y: float, margin: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        loss_fn = torch.nn.HingeEmbeddingLoss(margin=margin, reduction="none")
+        return lambda d: loss_fn(d, torch.full_like(d, y))
+
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(0.0, 3.0, 601),
+        [
+            ("$y = 1$", "-", loss_of_distance(1.0, 1.0)),
+            ("$y = -1$, margin 1", "--", loss_of_distance(-1.0, 1.0)),
+            ("$y = -1$, margin 2", "-.", loss_of_distance(-1.0, 2.0)),
+        ],
+        xlabel="input: distance of the pair",
+        loss_label="loss of one pair",
+        gradient_label="gradient w.r.t. the input",
+    )
+    left.legend(loc="upper center")
+    return fig
+
+
+@figure("ranking-triplet-swap")
+def ranking_triplet_swap() -> Figure:
+    """TripletMarginLoss with anchor (0, 0), positive (1, 0) and the negative at (t, 0), with and without swap."""
+
+    def loss_at(swap: bool) -> Callable[[torch.Tensor], torch.Tensor]:
+        loss_fn = torch.nn.TripletMarginLoss(margin=1.0, swap=swap, reduction="none")
+
+        def loss(t: torch.Tensor) -> torch.Tensor:
+            anchor = torch.zeros(len(t), 2)
+            positive = torch.tensor([1.0, 0.0]).expand(len(t), 2)
+            return loss_fn(anchor, positive, torch.stack([t, torch.zeros_like(t)], dim=1))
+
+        return loss
+
+    fig, left, right = _loss_and_gradient_panels(
+        torch.linspace(-3.0, 4.0, 701),
+        [("swap=False", "-", loss_at(False)), ("swap=True", "--", loss_at(True))],
+        xlabel="negative at $(t, 0)$; anchor at 0, positive at 1",
+        loss_label="loss of one triplet",
+        gradient_label="gradient w.r.t. $t$",
+    )
+    for ax in (left, right):
+        for where in (0.0, 1.0):
+            ax.axvline(where, linewidth=0.8, linestyle=":", color=plt.rcParams["axes.edgecolor"])
+    left.legend(loc="upper left")
+    return fig
+
+
+@figure("ranking-triplet-cosine")
+def ranking_triplet_cosine() -> Figure:
+    """TripletMarginWithDistanceLoss on unit vectors: cosine distance against Euclidean distance."""
+    positive_angle = torch.tensor(torch.pi / 6)
+
+    def loss_with(distance: Callable, margin: float) -> Callable[[torch.Tensor], torch.Tensor]:
+        loss_fn = torch.nn.TripletMarginWithDistanceLoss(distance_function=distance, margin=margin, reduction="none")
+
+        def loss(degrees: torch.Tensor) -> torch.Tensor:
+            angle = torch.deg2rad(degrees)
+            anchor = torch.tensor([1.0, 0.0]).expand(len(angle), 2)
+            positive = torch.stack([torch.cos(positive_angle), torch.sin(positive_angle)]).expand(len(angle), 2)
+            negative = torch.stack([torch.cos(angle), torch.sin(angle)], dim=1)
+            return loss_fn(anchor, positive, negative)
+
+        return loss
+
+    def cosine_distance(u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        return 1 - torch.nn.functional.cosine_similarity(u, v)
+
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(2.0, 180.0, 713),
+        [
+            ("cosine distance", "-", loss_with(cosine_distance, 0.5)),
+            ("Euclidean distance", "--", loss_with(torch.nn.functional.pairwise_distance, 0.5)),
+        ],
+        xlabel="angle between anchor and negative (degrees)",
+        loss_label="loss of one triplet",
+        gradient_label="gradient w.r.t. the angle",
+    )
+    for ax in fig.axes:
+        ax.axvline(30.0, linewidth=0.8, linestyle=":", color=plt.rcParams["axes.edgecolor"])
+    left.legend(loc="upper right")
+    return fig
+
+
+@figure("margin-multi-margin")
+def margin_multi_margin() -> Figure:
+    """MultiMarginLoss (p = 1, 2) and CrossEntropyLoss of one item with logits (m, 0, 0) and true class 0."""
+
+    def loss_of_margin(loss_fn: torch.nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
+        def loss(m: torch.Tensor) -> torch.Tensor:
+            logits = torch.stack([m, torch.zeros_like(m), torch.zeros_like(m)], dim=1)
+            return loss_fn(logits, torch.zeros(len(m), dtype=torch.long))
+
+        return loss
+
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(-2.0, 3.0, 501),
+        [
+            ("MultiMarginLoss, p=1", "-", loss_of_margin(torch.nn.MultiMarginLoss(reduction="none"))),
+            ("MultiMarginLoss, p=2", "--", loss_of_margin(torch.nn.MultiMarginLoss(p=2, reduction="none"))),
+            ("CrossEntropyLoss", "-.", loss_of_margin(torch.nn.CrossEntropyLoss(reduction="none"))),
+        ],
+        xlabel="true-class logit $m$, logits $(m, 0, 0)$",
+        loss_label="loss of one item",
+        gradient_label="gradient w.r.t. $m$",
+    )
+    left.legend(loc="upper right")
+    return fig
+
+
+@figure("margin-multilabel-margin")
+def margin_multilabel_margin() -> Figure:
+    """MultiLabelMarginLoss of one item, 4 classes, targets {0, 1}: against the score of class 0."""
+    loss_fn = torch.nn.MultiLabelMarginLoss(reduction="none")
+
+    def loss_with(other_scores: tuple[float, float, float]) -> Callable[[torch.Tensor], torch.Tensor]:
+        def loss(score: torch.Tensor) -> torch.Tensor:
+            rest = torch.tensor(other_scores).expand(len(score), 3)
+            target = torch.tensor([0, 1, -1, -1]).expand(len(score), 4)
+            return loss_fn(torch.cat([score[:, None], rest], dim=1), target)
+
+        return loss
+
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(-2.0, 3.0, 501),
+        [
+            ("scores of classes 1, 2, 3: (1, 0, 0)", "-", loss_with((1.0, 0.0, 0.0))),
+            ("scores of classes 1, 2, 3: (1, 0.5, 0)", "--", loss_with((1.0, 0.5, 0.0))),
+        ],
+        xlabel="score of target class 0",
+        loss_label="loss of one item",
+        gradient_label="gradient w.r.t. the score",
+    )
+    left.legend(loc="upper right")
+    return fig
+
+
+@figure("margin-soft-margin")
+def margin_soft_margin() -> Figure:
+    """SoftMarginLoss against y * x, next to the hinge max(0, 1 - y x) of MultiMarginLoss on two classes."""
+    soft = torch.nn.SoftMarginLoss(reduction="none")
+    multi = torch.nn.MultiMarginLoss(reduction="none")
+
+    def hinge(z: torch.Tensor) -> torch.Tensor:
+        # two classes with logits (z/2, -z/2) and true class 0: max(0, 1 - z) / 2, doubled
+        logits = torch.stack([z / 2, -z / 2], dim=1)
+        return 2 * multi(logits, torch.zeros(len(z), dtype=torch.long))
+
+    fig, left, right = _loss_and_gradient_panels(
+        torch.linspace(-3.0, 4.0, 701),
+        [
+            (r"SoftMarginLoss: $\log(1 + e^{-yx})$", "-", lambda z: soft(z, torch.ones_like(z))),
+            (r"hinge: $\max(0, 1 - yx)$", "--", hinge),
+        ],
+        xlabel="margin $y \\cdot x$",
+        loss_label="loss of one element",
+        gradient_label="gradient w.r.t. $y \\cdot x$",
+    )
+    left.legend(loc="upper right")
+    return fig
+
+
+@figure("margin-multilabel-soft-margin")
+def margin_multilabel_soft_margin() -> Figure:
+    """MultiLabelSoftMarginLoss of one item against one logit, next to BCEWithLogitsLoss (mean over classes)."""
+    labels = torch.tensor([1.0, 0.0, 1.0])
+    others = torch.tensor([0.5, -1.0])
+
+    def logits_of(x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x[:, None], others.expand(len(x), 2)], dim=1)
+
+    mlsm = torch.nn.MultiLabelSoftMarginLoss(reduction="none")
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    fig, left, _ = _loss_and_gradient_panels(
+        torch.linspace(-4.0, 4.0, 801),
+        [
+            ("MultiLabelSoftMarginLoss", "-", lambda x: mlsm(logits_of(x), labels.expand(len(x), 3))),
+            ("BCEWithLogitsLoss, mean over classes", "--", lambda x: bce(logits_of(x), labels.expand(len(x), 3)).mean(dim=1)),
+        ],
+        xlabel="logit of class 0 (label 1; other logits 0.5, $-1$)",
+        loss_label="loss of one item",
+        gradient_label="gradient w.r.t. the logit",
+    )
+    left.legend(loc="upper right")
+    return fig
