@@ -531,3 +531,63 @@ def show_figure(fig: Figure, alt: str) -> None:
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     width = round(fig.get_figwidth() * fig.dpi)
     display(HTML(f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width: 100%; width: {width}px">'))
+
+
+# Sequence-alignment chapter (docs/losses/ctc.md). Posteriors come from enumerating every path.
+
+
+@figure("ctc-alignment-lattice")
+def ctc_alignment_lattice() -> Figure:
+    """The CTC lattice of the target "ab" over five frames: states, allowed moves, posteriors."""
+    import itertools
+
+    from matplotlib.colors import to_rgb
+
+    frames, classes, labels = 5, 3, (1, 2)  # class 0 is the blank; the target is "ab"
+    probs = torch.softmax(torch.randn(frames, classes, generator=torch.Generator().manual_seed(18)), dim=1)
+    states = len(labels) * 2 + 1  # blank, a, blank, b, blank
+    occupancy = torch.zeros(frames, states, dtype=torch.float64)
+    moves: set[tuple[int, int, int]] = set()
+    for path in itertools.product(range(classes), repeat=frames):
+        seen, previous, walk = 0, None, []
+        for symbol in path:
+            if symbol != 0 and symbol != previous:
+                seen += 1
+            walk.append(2 * seen - 1 if symbol != 0 else 2 * seen)
+            previous = symbol
+        emitted = [s for i, s in enumerate(path) if s != 0 and (i == 0 or s != path[i - 1])]
+        if tuple(emitted) != labels:
+            continue
+        weight = torch.prod(probs[torch.arange(frames), torch.tensor(path)]).item()
+        for t, state in enumerate(walk):
+            occupancy[t, state] += weight
+        moves.update((t, walk[t], walk[t + 1]) for t in range(frames - 1))
+    occupancy /= occupancy[0].sum()  # each frame's occupancies add up to 1
+    ink = plt.rcParams["text.color"]
+    dark = ink == _INK["dark"]
+    colour = plt.rcParams["axes.prop_cycle"].by_key()["color"][0]
+    background = "#1e2129" if dark else "#ffffff"  # Material's slate and default page colours
+    arrow = {"arrowstyle": "->", "color": _GRID["light"] if dark else _GRID["dark"],
+             "shrinkA": 15, "shrinkB": 15, "linewidth": 1.2}
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    for t, s, s_next in sorted(moves):
+        ax.annotate("", xy=(t + 1, s_next), xytext=(t, s), arrowprops=arrow)
+    for t in range(frames):
+        for s in range(states):
+            share = occupancy[t, s].item()
+            if share == 0:
+                ax.plot(t, s, "o", markersize=6, markerfacecolor="none", markeredgecolor=ink, alpha=0.5)
+                continue
+            mix = 0.1 + 0.9 * share  # the node's shade: page background to full colour
+            fill = [(1 - mix) * b + mix * c for b, c in zip(to_rgb(background), to_rgb(colour))]
+            ax.plot(t, s, "o", markersize=26, markerfacecolor=fill, markeredgecolor=ink)
+            ax.text(t, s, f"{share:.2f}", ha="center", va="center", fontsize=8,
+                    color=ink if share < 0.75 else "#000000" if dark else "#ffffff")
+    ax.set_xticks(range(frames), [str(t + 1) for t in range(frames)])
+    ax.set_yticks(range(states), ["–", "a", "–", "b", "–"])
+    ax.set_xlim(-0.5, frames - 0.5)
+    ax.set_ylim(states - 0.5, -0.5)
+    ax.grid(False)
+    ax.set_xlabel("frame $t$")
+    ax.set_ylabel("state: the target ab with blanks")
+    return fig
