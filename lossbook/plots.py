@@ -591,3 +591,35 @@ def ctc_alignment_lattice() -> Figure:
     ax.set_xlabel("frame $t$")
     ax.set_ylabel("state: the target ab with blanks")
     return fig
+
+
+# Large-vocabularies chapter, LinearCrossEntropyLoss (docs/losses/adaptive-softmax.md).
+
+
+@figure("linear-ce-memory")
+def linear_ce_memory() -> Figure:
+    """Bytes of logits held at once by Linear + CrossEntropyLoss and by the chunked path."""
+    d, vocab, float32, mib = 1024, 32768, 4, 2**20
+    tokens = [2**k for k in range(8, 17)]
+
+    def chunk_rows(n: int) -> int:  # chunking_method "aspect_ratio:2" (the CPU float32 default)
+        target = -(-n // -(-vocab // d))
+        return min((1 << (target - 1).bit_length()) // 2, n)
+
+    full = [n * vocab * float32 / mib for n in tokens]
+    chunk = [chunk_rows(n) * vocab * float32 / mib for n in tokens]
+    weight = vocab * d * float32 / mib
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    ax.plot(tokens, full, marker="o", label="full logits ($N \\times V$), Linear + CrossEntropyLoss")
+    ax.plot(tokens, chunk, marker="s", linestyle="--", label="one chunk's logits, chunked path")
+    ax.axhline(weight, color=plt.rcParams["text.color"], linestyle=":", linewidth=1,
+               label=f"the weight, or its gradient ({weight:.0f} MiB)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    levels = [2.0**k for k in range(-1, 14, 2)]
+    ax.set_yticks(levels, [f"{v:g}" for v in levels])
+    ax.set_xticks(tokens, [f"{n // 1024}k" if n >= 1024 else str(n) for n in tokens])
+    ax.set_xlabel("tokens per batch, $N$ ($d = 1024$, $V = 32\\,768$, float32)")
+    ax.set_ylabel("MiB")
+    ax.legend(fontsize=9, loc="upper left")
+    return fig
