@@ -47,6 +47,7 @@ dist: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_focal.py
 	$(BIN)/python benchmarks/bench_adaptive_softmax.py
+	$(BIN)/python benchmarks/bench_linear_ce.py
 
 # Cold `mkdocs build` time, and the rebuild after touching one chapter: benchmarks/bench_build.py.
 bench-build: $(STAMP)

@@ -943,4 +943,93 @@ def margin_multilabel_soft_margin() -> Figure:
         gradient_label="gradient w.r.t. the logit",
     )
     left.legend(loc="upper right")
+# Sequence-alignment chapter (docs/losses/ctc.md). Posteriors come from enumerating every path.
+
+
+@figure("ctc-alignment-lattice")
+def ctc_alignment_lattice() -> Figure:
+    """The CTC lattice of the target "ab" over five frames: states, allowed moves, posteriors."""
+    import itertools
+
+    from matplotlib.colors import to_rgb
+
+    frames, classes, labels = 5, 3, (1, 2)  # class 0 is the blank; the target is "ab"
+    probs = torch.softmax(torch.randn(frames, classes, generator=torch.Generator().manual_seed(18)), dim=1)
+    states = len(labels) * 2 + 1  # blank, a, blank, b, blank
+    occupancy = torch.zeros(frames, states, dtype=torch.float64)
+    moves: set[tuple[int, int, int]] = set()
+    for path in itertools.product(range(classes), repeat=frames):
+        seen, previous, walk = 0, None, []
+        for symbol in path:
+            if symbol != 0 and symbol != previous:
+                seen += 1
+            walk.append(2 * seen - 1 if symbol != 0 else 2 * seen)
+            previous = symbol
+        emitted = [s for i, s in enumerate(path) if s != 0 and (i == 0 or s != path[i - 1])]
+        if tuple(emitted) != labels:
+            continue
+        weight = torch.prod(probs[torch.arange(frames), torch.tensor(path)]).item()
+        for t, state in enumerate(walk):
+            occupancy[t, state] += weight
+        moves.update((t, walk[t], walk[t + 1]) for t in range(frames - 1))
+    occupancy /= occupancy[0].sum()  # each frame's occupancies add up to 1
+    ink = plt.rcParams["text.color"]
+    dark = ink == _INK["dark"]
+    colour = plt.rcParams["axes.prop_cycle"].by_key()["color"][0]
+    background = "#1e2129" if dark else "#ffffff"  # Material's slate and default page colours
+    arrow = {"arrowstyle": "->", "color": _GRID["light"] if dark else _GRID["dark"],
+             "shrinkA": 15, "shrinkB": 15, "linewidth": 1.2}
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    for t, s, s_next in sorted(moves):
+        ax.annotate("", xy=(t + 1, s_next), xytext=(t, s), arrowprops=arrow)
+    for t in range(frames):
+        for s in range(states):
+            share = occupancy[t, s].item()
+            if share == 0:
+                ax.plot(t, s, "o", markersize=6, markerfacecolor="none", markeredgecolor=ink, alpha=0.5)
+                continue
+            mix = 0.1 + 0.9 * share  # the node's shade: page background to full colour
+            fill = [(1 - mix) * b + mix * c for b, c in zip(to_rgb(background), to_rgb(colour))]
+            ax.plot(t, s, "o", markersize=26, markerfacecolor=fill, markeredgecolor=ink)
+            ax.text(t, s, f"{share:.2f}", ha="center", va="center", fontsize=8,
+                    color=ink if share < 0.75 else "#000000" if dark else "#ffffff")
+    ax.set_xticks(range(frames), [str(t + 1) for t in range(frames)])
+    ax.set_yticks(range(states), ["–", "a", "–", "b", "–"])
+    ax.set_xlim(-0.5, frames - 0.5)
+    ax.set_ylim(states - 0.5, -0.5)
+    ax.grid(False)
+    ax.set_xlabel("frame $t$")
+    ax.set_ylabel("state: the target ab with blanks")
+    return fig
+
+
+# Large-vocabularies chapter, LinearCrossEntropyLoss (docs/losses/adaptive-softmax.md).
+
+
+@figure("linear-ce-memory")
+def linear_ce_memory() -> Figure:
+    """Bytes of logits held at once by Linear + CrossEntropyLoss and by the chunked path."""
+    d, vocab, float32, mib = 1024, 32768, 4, 2**20
+    tokens = [2**k for k in range(8, 17)]
+
+    def chunk_rows(n: int) -> int:  # chunking_method "aspect_ratio:2" (the CPU float32 default)
+        target = -(-n // -(-vocab // d))
+        return min((1 << (target - 1).bit_length()) // 2, n)
+
+    full = [n * vocab * float32 / mib for n in tokens]
+    chunk = [chunk_rows(n) * vocab * float32 / mib for n in tokens]
+    weight = vocab * d * float32 / mib
+    fig, ax = plt.subplots(figsize=(6.4, 3.8), layout="constrained")
+    ax.plot(tokens, full, marker="o", label="full logits ($N \\times V$), Linear + CrossEntropyLoss")
+    ax.plot(tokens, chunk, marker="s", linestyle="--", label="one chunk's logits, chunked path")
+    ax.axhline(weight, color=plt.rcParams["text.color"], linestyle=":", linewidth=1,
+               label=f"the weight, or its gradient ({weight:.0f} MiB)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log", base=2)
+    levels = [2.0**k for k in range(-1, 14, 2)]
+    ax.set_yticks(levels, [f"{v:g}" for v in levels])
+    ax.set_xticks(tokens, [f"{n // 1024}k" if n >= 1024 else str(n) for n in tokens])
+    ax.set_xlabel("tokens per batch, $N$ ($d = 1024$, $V = 32\\,768$, float32)")
+    ax.set_ylabel("MiB")
+    ax.legend(fontsize=9, loc="upper left")
     return fig

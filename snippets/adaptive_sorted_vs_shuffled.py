@@ -1,11 +1,13 @@
-"""Train AdaptiveLogSoftmaxWithLoss twice on the same tokens: ids sorted by frequency, then shuffled.
+"""Train AdaptiveLogSoftmaxWithLoss twice on the same tokens: ids by frequency, then
+shuffled.
 
-Tokens follow a Zipf distribution (the token of frequency rank r has probability proportional
-to 1/r). Each token has a fixed random feature vector; the model sees it with noise and must
-name the token. Same seeds, same data and the same number of steps for both runs: only the
-mapping from tokens to ids differs.
+Tokens follow a Zipf distribution (the token of frequency rank r has probability
+proportional to 1/r). Each token has a fixed random feature vector; the model sees it
+with noise and must name the token. Same seeds, same data and the same number of steps
+for both runs: only the mapping from tokens to ids differs.
 """
 
+# --8<-- [start:data]
 import torch
 from torch import nn
 
@@ -14,9 +16,9 @@ CUTOFFS = [50, 500]
 
 torch.manual_seed(0)
 rank = torch.arange(1, VOCABULARY + 1, dtype=torch.float)
-frequency = (1 / rank) / (1 / rank).sum()  # frequency[r]: probability of the token of rank r
+frequency = (1 / rank) / (1 / rank).sum()  # frequency[r]: probability of rank r
 features = torch.randn(VOCABULARY, HIDDEN)  # a fixed feature vector per token
-sorted_ids = torch.arange(VOCABULARY)  # id = frequency rank: the most frequent token is 0
+sorted_ids = torch.arange(VOCABULARY)  # id = frequency rank: the most frequent is 0
 shuffled_ids = torch.randperm(VOCABULARY)  # the same tokens under arbitrary ids
 
 
@@ -24,12 +26,15 @@ def batch(size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Te
     """Token ranks drawn by frequency, and their features with noise."""
     ranks = torch.multinomial(frequency, size, replacement=True, generator=generator)
     return ranks, features[ranks] + 0.5 * torch.randn(size, HIDDEN, generator=generator)
+# --8<-- [end:data]
 
 
+# --8<-- [start:train]
 def train(ids: torch.Tensor) -> float:
-    """Train a fresh model for STEPS steps with labels ``ids[rank]``; return its loss on new tokens."""
+    """Train a fresh model with labels ``ids[rank]``; return its loss on new tokens."""
     torch.manual_seed(2)
-    model = nn.AdaptiveLogSoftmaxWithLoss(HIDDEN, VOCABULARY, cutoffs=CUTOFFS, div_value=4.0)
+    model = nn.AdaptiveLogSoftmaxWithLoss(HIDDEN, VOCABULARY, cutoffs=CUTOFFS,
+                                          div_value=4.0)
     data = torch.Generator().manual_seed(1)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(STEPS):
@@ -48,3 +53,4 @@ for name, ids in (("sorted", sorted_ids), ("shuffled", shuffled_ids)):
 
 for name, ids in (("sorted", sorted_ids), ("shuffled", shuffled_ids)):
     print(f"ids {name:>8}: test loss {train(ids):.2f}")
+# --8<-- [end:train]
