@@ -14,33 +14,16 @@ zero does not make the model simpler, it only moves its operating point. ``inclu
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, Union
 
 import torch
 from torch import nn
 
+from lossbook._validation import check_include, check_module, check_non_negative
+
 Include = Union[Literal["weights", "all"], Callable[[str, nn.Parameter], bool]]
 
-def _check_model(model: Any) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _check_coefficient(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-def _check_include(include: Any) -> None:
-    if callable(include) or include in ("weights", "all"):
-        return
-    raise ValueError(
-        f"include={include!r} is not supported; use 'weights', 'all' or a function (name, parameter) -> bool"
-    )
 
 
 # --8<-- [start:weights]
@@ -90,8 +73,8 @@ def select_parameters(model: nn.Module, include: Include = "weights") -> list[tu
         >>> [name for name, _ in select_parameters(net, include=lambda name, p: name.startswith("1."))]
         ['1.weight', '1.bias']
     """
-    _check_model(model)
-    _check_include(include)
+    check_module("model", model)
+    check_include(include)
     chosen: list[tuple[str, nn.Parameter]] = []
     seen: set[int] = set()
     for module_name, module in model.named_modules():
@@ -160,7 +143,7 @@ def l1_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
         >>> l1_penalty(layer, weight=0.1, include="all")
         tensor(1.7000, grad_fn=<MulBackward0>)
     """
-    _check_coefficient("weight", weight)
+    weight = check_non_negative("weight", weight)
     return weight * sum_abs(parameter for _, parameter in select_parameters(model, include))
 
 
@@ -199,7 +182,7 @@ def l2_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
         >>> zero.weight.grad  # finite at zero
         tensor([[0., 0.]])
     """
-    _check_coefficient("weight", weight)
+    weight = check_non_negative("weight", weight)
     return 0.5 * weight * sum_squares(parameter for _, parameter in select_parameters(model, include))
 
 
@@ -233,8 +216,7 @@ def param_groups(
         [(2, 0.0001), (4, 0.0)]
         >>> optimizer = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
     """
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not 0 <= weight_decay < math.inf:
-        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    check_non_negative("weight_decay", weight_decay)
     chosen = {id(parameter) for _, parameter in select_parameters(model, include)}
     decayed: list[nn.Parameter] = []
     others: list[nn.Parameter] = []

@@ -32,40 +32,22 @@ Examples:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from lossbook._validation import (
+    check_class_dtype,
+    check_class_weight,
+    check_floating,
+    check_integer,
+    check_n_items,
+    values_checked,
+)
+
 __all__ = ["count_items", "sum_then_divide", "token_loss"]
-
-
-def _check_target(name: str, target: object) -> None:
-    if not isinstance(target, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of class indices, got {type(target).__name__}")
-    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
-        raise ValueError(
-            f"{name} must hold integer class indices (ignore_index applies to those), got dtype {target.dtype}"
-        )
-
-
-def _check_ignore_index(ignore_index: object) -> None:
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-        raise ValueError(f"ignore_index must be an int, got {ignore_index!r}")
-
-
-def _check_weight(weight: torch.Tensor | None) -> None:
-    if weight is None:
-        return
-    if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"weight must be a torch.Tensor or None, got {type(weight).__name__}")
-    if weight.dim() != 1 or not weight.is_floating_point():
-        raise ValueError(
-            f"weight must be a 1-D floating-point tensor with one entry per class, "
-            f"got shape {tuple(weight.shape)} and dtype {weight.dtype}"
-        )
 
 
 def count_items(
@@ -125,9 +107,9 @@ def count_items(
     if len(batches) == 0:
         raise ValueError("targets must hold at least one tensor, got an empty sequence")
     for index, batch in enumerate(batches):
-        _check_target("targets" if batches is not targets else f"targets[{index}]", batch)
-    _check_ignore_index(ignore_index)
-    _check_weight(weight)
+        check_class_dtype("targets" if batches is not targets else f"targets[{index}]", batch)
+    check_integer("ignore_index", ignore_index)
+    check_class_weight(weight)
 
     total = None
     for batch in batches:
@@ -135,7 +117,7 @@ def count_items(
         if weight is None:
             count = kept.sum(dtype=torch.int64)
         else:
-            if batch.device.type == "cpu":
+            if values_checked(batch):
                 classes = batch[kept]
                 if classes.numel() and (classes.min() < 0 or classes.max() >= weight.numel()):
                     raise ValueError(
@@ -148,23 +130,6 @@ def count_items(
     if dist.is_available() and dist.is_initialized():
         dist.all_reduce(total, op=dist.ReduceOp.SUM, group=group)
     return total
-
-
-def _check_n_items(n_items: object) -> None:
-    if isinstance(n_items, torch.Tensor):
-        if n_items.numel() != 1:
-            raise ValueError(f"n_items must be a number or a one-element tensor, got shape {tuple(n_items.shape)}")
-        if n_items.device.type != "cpu":
-            return  # checking the value would wait for the device; trust it
-        value = n_items.item()
-    elif isinstance(n_items, numbers.Real) and not isinstance(n_items, bool):
-        value = n_items
-    else:
-        raise ValueError(f"n_items must be a positive number or a one-element tensor, got {n_items!r}")
-    if not value > 0:
-        raise ValueError(
-            f"n_items must be positive (the number of non-ignored items in the whole step), got {value}"
-        )
 
 
 def sum_then_divide(loss_sum: torch.Tensor, n_items: int | float | torch.Tensor) -> torch.Tensor:
@@ -195,11 +160,10 @@ def sum_then_divide(loss_sum: torch.Tensor, n_items: int | float | torch.Tensor)
         >>> sum_then_divide(torch.tensor(6.0), torch.tensor(4))
         tensor(1.5000)
     """
-    if not isinstance(loss_sum, torch.Tensor) or not loss_sum.is_floating_point():
-        raise ValueError(
-            f"loss_sum must be a floating-point tensor (a loss with reduction='sum'), got {loss_sum!r}"
-        )
-    _check_n_items(n_items)
+    if not isinstance(loss_sum, torch.Tensor):
+        raise ValueError(f"loss_sum must be a floating-point tensor, got {loss_sum!r}")
+    check_floating("loss_sum", loss_sum)
+    check_n_items(n_items)
     return loss_sum / n_items
 
 
@@ -251,9 +215,11 @@ def token_loss(
         >>> F.cross_entropy(logits, target)  # the whole step in one call
         tensor(1.1629)
     """
-    _check_target("target", target)
-    _check_ignore_index(ignore_index)
-    _check_weight(weight)
-    _check_n_items(n_items)
-    loss_sum = F.cross_entropy(input, target, weight=weight, ignore_index=ignore_index, reduction="sum")
+    check_class_dtype("target", target)
+    check_integer("ignore_index", ignore_index)
+    check_class_weight(weight)
+    check_n_items(n_items)
+    loss_sum = F.cross_entropy(
+        input, target.long(), weight=weight, ignore_index=ignore_index, reduction="sum"
+    )
     return sum_then_divide(loss_sum, n_items)

@@ -31,6 +31,7 @@ from lossbook._validation import (
     Reduction,
     check_broadcastable_to,
     check_floating,
+    check_reduction,
     check_same_shape,
     reduce,
 )
@@ -129,11 +130,12 @@ def bce_with_logits(
     """
     check_floating("input", input)
     check_floating("target", target)
-    check_same_shape(input, target)
+    check_same_shape("target", target, input)
     if weight is not None:
         check_broadcastable_to("weight", weight, input.shape)
     if pos_weight is not None:
         check_broadcastable_to("pos_weight", pos_weight, input.shape)
+    check_reduction(reduction)
     loss = bce_with_logits_terms(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
@@ -142,6 +144,9 @@ def bce_with_logits(
 
 class StableBCEWithLogitsLoss(nn.Module):
     """Module form of ``bce_with_logits``; stores ``weight``, ``pos_weight`` and ``reduction``.
+
+    ``weight`` and ``pos_weight`` are buffers, as in ``nn.BCEWithLogitsLoss``: they are in
+    ``state_dict()`` and follow ``.to(device)`` and ``.double()``.
 
     Args:
         weight: a factor for each element's loss, broadcast to the input's shape.
@@ -166,9 +171,12 @@ class StableBCEWithLogitsLoss(nn.Module):
         reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
-        reduce(torch.zeros(()), reduction)  # fail now on an unknown reduction, not at the first call
-        self.weight = weight
-        self.pos_weight = pos_weight
+        for name, tensor in (("weight", weight), ("pos_weight", pos_weight)):
+            if tensor is not None:
+                check_floating(name, tensor)
+        check_reduction(reduction)  # fail now on an unknown reduction, not at the first call
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
         self.reduction = reduction
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

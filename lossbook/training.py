@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from lossbook._validation import check_choice, check_integer
+
 MODES = ("min", "max")
 
 
@@ -83,12 +85,10 @@ class History(list):
 
 
 def _check_fit_arguments(epochs: int, monitor: str, mode: str, patience: int | None) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r} is not supported; use 'min' or 'max'")
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"patience must be an integer >= 1 or None (no early stopping), got {patience!r}")
+    check_integer("epochs", epochs, minimum=1)
+    check_choice("mode", mode, MODES)
+    if patience is not None:  # None: no early stopping
+        check_integer("patience", patience, minimum=1)
 
 
 def _run_epoch(
