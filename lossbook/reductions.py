@@ -124,7 +124,7 @@ def count_items(
                         f"targets hold class indices outside [0, {weight.numel() - 1}] "
                         f"(the classes of weight) that are not ignore_index={ignore_index}"
                     )
-            safe = torch.where(kept, batch, torch.zeros_like(batch))
+            safe = torch.where(kept, batch, torch.zeros_like(batch)).long()  # uint8 is a mask
             count = torch.where(kept, weight.to(batch.device)[safe], 0).sum()
         total = count if total is None else total + count
     if dist.is_available() and dist.is_initialized():
