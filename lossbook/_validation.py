@@ -11,14 +11,15 @@ Policy for checks on tensors:
   in [0, 1]) run in eager mode on CPU tensors only. They are skipped under ``torch.compile``
   (they would break the graph), inside ``torch.func`` transforms (``vmap`` and ``grad`` cannot
   branch on values) and for tensors on an accelerator (reading a value back would make the host
-  wait for the device on every call). [set_value_checks][lossbook.set_value_checks] turns them
-  on for every device (debugging) or off everywhere.
+  wait for the device on every call). ``lossbook.set_value_checks`` turns them on for every
+  device (debugging) or off everywhere.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import Literal, get_args
 
 import torch
@@ -303,3 +304,58 @@ def check_n_items(n_items: object) -> None:
             f"n_items must be positive (the number of non-ignored items in the whole step), "
             f"got {value}"
         )
+
+
+# ---------------------------------------------------------------- hyper-parameters of the losses
+
+def check_focal_hyperparameters(
+    alpha: object, gamma: object, reduction: object
+) -> tuple[float | None, float]:
+    """Check the hyper-parameters of the binary focal losses; return ``(alpha, gamma)``."""
+    alpha = None if alpha is None else check_in_unit_interval("alpha", alpha)
+    gamma = check_non_negative("gamma", gamma)
+    check_reduction(reduction)
+    return alpha, gamma
+
+
+def check_class_alpha(alpha: object) -> torch.Tensor | None:
+    """``alpha`` of the multi-class losses as a 1-D tensor of weights in [0, 1], or ``None``."""
+    if alpha is None:
+        return None
+    if isinstance(alpha, torch.Tensor):
+        weights = alpha
+    elif isinstance(alpha, Sequence) and not isinstance(alpha, str):
+        weights = torch.tensor([real_number("alpha", a) for a in alpha])
+    else:
+        raise ValueError(f"alpha must be None or one weight per class, got {alpha!r}")
+    if weights.dim() != 1 or not weights.is_floating_point():
+        raise ValueError(
+            f"alpha must hold one weight per class (a 1-D sequence or floating-point tensor), "
+            f"got shape {tuple(weights.shape)} and dtype {weights.dtype}"
+        )
+    if values_checked(weights) and not ((weights >= 0) & (weights <= 1)).all():
+        raise ValueError(f"alpha must hold weights in [0, 1], got {weights.tolist()}")
+    return weights
+
+
+#: The published SCE codes ``sce_loss`` reproduces, by name: the authors' Keras code and the
+#: PyTorch reproduction (HanxunH/SCELoss-Reproduce).
+SCE_CODES: tuple[str, str] = ("authors-keras", "sceloss-reproduce")
+
+
+def check_log_zero(log_zero: object) -> float | str:
+    """``log_zero`` of ``sce_loss``: a finite negative number, or the name of a published code."""
+    if isinstance(log_zero, str):
+        if log_zero in SCE_CODES:
+            return log_zero
+    else:
+        try:
+            number = real_number("log_zero", log_zero)
+        except ValueError:
+            number = math.nan
+        if -math.inf < number < 0:
+            return number
+    raise ValueError(
+        f"log_zero must be a finite negative number, {SCE_CODES[0]!r} or {SCE_CODES[1]!r}, "
+        f"got {log_zero!r}"
+    )

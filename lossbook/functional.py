@@ -2,8 +2,8 @@
 
 Functions in the style of ``torch.nn.functional``: ``(input, target, ..., reduction="mean")``
 with ``reduction`` one of ``"none"``, ``"mean"``, ``"sum"``. The ``nn.Module`` wrappers are in
-[lossbook.modules][]. Every function checks its arguments (see [lossbook._validation][] for
-which checks run when) and raises ``ValueError`` naming the argument that is wrong.
+[lossbook.modules][]. Every function checks its arguments (``lossbook._validation`` says which
+checks run when) and raises ``ValueError`` naming the argument that is wrong.
 
 * [focal_loss][lossbook.functional.focal_loss]: binary / multi-label focal loss from logits,
   computed in log space and fused into one autograd node with a hand-derived gradient (finite
@@ -44,21 +44,21 @@ import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
 
 from lossbook._validation import (
+    SCE_CODES,
     Reduction,
     check_binary_labels,
-    check_choice,
+    check_class_alpha,
     check_class_target,
     check_floating,
-    check_in_unit_interval,
+    check_focal_hyperparameters,
+    check_log_zero,
     check_no_grad,
     check_non_negative,
     check_probabilities,
     check_reduction,
     check_same_shape,
     check_tensor,
-    real_number,
     reduce,
-    values_checked,
 )
 
 __all__ = [
@@ -66,25 +66,12 @@ __all__ = [
     "focal_loss_from_probs",
     "softmax_focal_loss",
     "sce_loss",
-    "check_focal_hyperparameters",
-    "check_class_alpha",
-    "check_log_zero",
     "SCE_AUTHORS_KERAS",
     "SCE_REPRODUCE_PYTORCH",
 ]
 
 
 # ---------------------------------------------------------------- binary focal loss
-
-def check_focal_hyperparameters(
-    alpha: object, gamma: object, reduction: object
-) -> tuple[float | None, float]:
-    """Check the hyper-parameters of the binary focal losses; return ``(alpha, gamma)``."""
-    alpha = None if alpha is None else check_in_unit_interval("alpha", alpha)
-    gamma = check_non_negative("gamma", gamma)
-    check_reduction(reduction)
-    return alpha, gamma
-
 
 def _binary_focal_args(input, target, alpha, gamma, reduction):
     """Check the arguments of the binary focal losses; the labels come back in input's dtype."""
@@ -303,26 +290,6 @@ def focal_loss_from_probs(
 
 # ---------------------------------------------------------------- softmax focal loss
 
-def check_class_alpha(alpha: object) -> torch.Tensor | None:
-    """``alpha`` of the multi-class losses as a 1-D tensor of weights in [0, 1], or ``None``."""
-    if alpha is None:
-        return None
-    if isinstance(alpha, torch.Tensor):
-        weights = alpha
-    elif isinstance(alpha, Sequence) and not isinstance(alpha, str):
-        weights = torch.tensor([real_number("alpha", a) for a in alpha])
-    else:
-        raise ValueError(f"alpha must be None or one weight per class, got {alpha!r}")
-    if weights.dim() != 1 or not weights.is_floating_point():
-        raise ValueError(
-            f"alpha must hold one weight per class (a 1-D sequence or floating-point tensor), "
-            f"got shape {tuple(weights.shape)} and dtype {weights.dtype}"
-        )
-    if values_checked(weights) and not ((weights >= 0) & (weights <= 1)).all():
-        raise ValueError(f"alpha must hold weights in [0, 1], got {weights.tolist()}")
-    return weights
-
-
 def softmax_focal_loss(
     input: torch.Tensor,
     target: torch.Tensor,
@@ -391,33 +358,10 @@ def softmax_focal_loss(
 #: ``log_zero`` that reproduces the authors' Keras code (YisenWang/symmetric_cross_entropy_for_
 #: noisy_labels, ``loss.py``): CE of the softmax output clipped at 1e-7, RCE with the one-hot
 #: label clipped at 1e-4 and the probabilities unclipped.
-SCE_AUTHORS_KERAS = "authors-keras"
+SCE_AUTHORS_KERAS = SCE_CODES[0]
 #: ``log_zero`` that reproduces the PyTorch reproduction (HanxunH/SCELoss-Reproduce,
 #: ``loss.py``): exact CE, RCE with the label clamped at 1e-4 and the probabilities at 1e-7.
-SCE_REPRODUCE_PYTORCH = "sceloss-reproduce"
-#: Both published codes clamp the one-hot label at 1e-4: their A is ln 1e-4, about -9.21.
-LABEL_FLOOR = 1e-4
-#: Both clip predicted probabilities at 1e-7 (in the CE term, or in the RCE term).
-PROBABILITY_FLOOR = 1e-7
-_SCE_CODES = (SCE_AUTHORS_KERAS, SCE_REPRODUCE_PYTORCH)
-
-
-def check_log_zero(log_zero: object) -> float | str:
-    """``log_zero`` of [sce_loss][lossbook.functional.sce_loss]: a negative number, or a code's name."""
-    if isinstance(log_zero, str):
-        if log_zero in _SCE_CODES:
-            return log_zero
-    else:
-        try:
-            number = real_number("log_zero", log_zero)
-        except ValueError:
-            number = math.nan
-        if -math.inf < number < 0:
-            return number
-    raise ValueError(
-        f"log_zero must be a finite negative number, {SCE_AUTHORS_KERAS!r} or "
-        f"{SCE_REPRODUCE_PYTORCH!r}, got {log_zero!r}"
-    )
+SCE_REPRODUCE_PYTORCH = SCE_CODES[1]
 
 
 # --8<-- [start:sce_terms]

@@ -24,15 +24,15 @@ from typing import Literal
 import torch
 from torch import nn
 
-from lossbook._validation import Reduction, check_non_negative, check_reduction
-from lossbook.functional import (
+from lossbook._validation import (
+    Reduction,
     check_class_alpha,
     check_focal_hyperparameters,
     check_log_zero,
-    focal_loss,
-    sce_loss,
-    softmax_focal_loss,
+    check_non_negative,
+    check_reduction,
 )
+from lossbook.functional import focal_loss, sce_loss, softmax_focal_loss
 
 __all__ = ["FocalLoss", "SoftmaxFocalLoss", "SCELoss"]
 

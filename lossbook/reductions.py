@@ -11,8 +11,8 @@ $$
 \qquad N = \sum_{m} n_m .
 $$
 
-:func:`count_items` computes \(N\) (summed over ranks when ``torch.distributed`` is
-initialised) and :func:`token_loss` computes one call's share \(\sum_{i \in m} \ell_i / N\).
+[count_items][lossbook.reductions.count_items] computes \(N\) (summed over ranks when ``torch.distributed`` is
+initialised) and [token_loss][lossbook.reductions.token_loss] computes one call's share \(\sum_{i \in m} \ell_i / N\).
 The chapter "Reductions at scale" shows both in use.
 
 Examples:
@@ -140,7 +140,7 @@ def sum_then_divide(loss_sum: torch.Tensor, n_items: int | float | torch.Tensor)
     $$
 
     with \(N\) the count of the whole optimizer step (all micro-batches, all ranks), usually
-    from :func:`count_items`. Summing the results of every call of a step gives the mean over
+    from [count_items][lossbook.reductions.count_items]. Summing the results of every call of a step gives the mean over
     the step, whatever the sizes of the calls.
 
     Args:
@@ -182,7 +182,7 @@ def token_loss(
     \log \frac{e^{x_{i, y_i}}}{\sum_c e^{x_{i,c}}}
     $$
 
-    With ``n_items`` from :func:`count_items` on this call's own ``target`` it equals
+    With ``n_items`` from [count_items][lossbook.reductions.count_items] on this call's own ``target`` it equals
     ``F.cross_entropy(input, target, weight=weight, ignore_index=ignore_index)``. With the
     count of all micro-batches (and ranks) of a step, the losses of the calls add up to that
     mean over the whole step, and so do their gradients. Under ``DistributedDataParallel``,
@@ -191,9 +191,9 @@ def token_loss(
     Args:
         input: logits, as for ``F.cross_entropy``.
         target: class indices, ``ignore_index`` where there is nothing to predict.
-        n_items: the positive count \(N\) of the step, see :func:`count_items`.
+        n_items: the positive count \(N\) of the step, see [count_items][lossbook.reductions.count_items].
         weight: optional class weights of shape ``(C,)``; pass the same to
-            :func:`count_items`.
+            [count_items][lossbook.reductions.count_items].
         ignore_index: target value that contributes nothing, as in ``F.cross_entropy``.
 
     Shape:

@@ -84,13 +84,6 @@ class History(list):
         return "\n".join(lines)
 
 
-def _check_fit_arguments(epochs: int, monitor: str, mode: str, patience: int | None) -> None:
-    check_integer("epochs", epochs, minimum=1)
-    check_choice("mode", mode, MODES)
-    if patience is not None:  # None: no early stopping
-        check_integer("patience", patience, minimum=1)
-
-
 def _run_epoch(
     model: nn.Module,
     loss_fn: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
@@ -214,7 +207,10 @@ def fit(
             2  0.0500      0.6853     0.6716    0.7003   0.5696
             3  0.0500      0.6024     0.7708    0.6520   0.6608 *
     """
-    _check_fit_arguments(epochs, monitor, mode, patience)
+    check_integer("epochs", epochs, minimum=1)
+    check_choice("mode", mode, MODES)
+    if patience is not None:  # None: no early stopping
+        check_integer("patience", patience, minimum=1)
     from tqdm import tqdm  # imported here: `import lossbook` needs torch only
 
     if metrics is None:
