@@ -1,7 +1,7 @@
 """The focal loss as most code writes it, torchvision.ops.sigmoid_focal_loss included.
 
-It takes logits but computes the probability p = sigmoid(x) first and builds the loss from it.
-The chapter "Custom losses", the tests and benchmarks/bench_focal.py all use this one copy.
+It takes logits but computes the probability p = sigmoid(x) first, then the loss from p.
+The chapter "Custom losses", the tests and benchmarks/bench_focal.py use this one copy.
 """
 
 import torch
