@@ -86,7 +86,7 @@ def _binary_focal_args(input, target, alpha, gamma, reduction):
 
 # --8<-- [start:focal_terms]
 def focal_terms(x, y, alpha, gamma, with_grad):
-    """Element-wise focal loss and, if with_grad, its derivative by x: no 0 * inf anywhere."""
+    """Element-wise focal loss and, if with_grad, its derivative by x: no 0 * inf."""
     sign = y * 2 - 1  # s = +1 for a positive label, -1 for a negative one
     z = x * sign
     log_p_t = F.logsigmoid(z)  # exact for every finite z
@@ -108,28 +108,30 @@ def focal_terms(x, y, alpha, gamma, with_grad):
 # --8<-- [end:focal_terms]
 
 
-def _focal_grad_differentiable(x, y, alpha, gamma):
+# --8<-- [start:focal_grad]
+def focal_grad(x, y, alpha, gamma):
     """dloss/dx of the focal loss, in operations autograd can differentiate again."""
     sign = y * 2 - 1
     z = x * sign
     log_p_t = F.logsigmoid(z)
-    # (1 - p_t)**gamma as exp(gamma log(1 - p_t)): its derivative is finite for every gamma
+    # (1 - p_t)**gamma as exp(gamma log(1 - p_t)): a finite derivative for every gamma
     modulating = torch.exp(gamma * F.logsigmoid(-z))
     a_t = 1.0 if alpha is None else y * alpha + (1 - y) * (1 - alpha)
     inner = torch.sigmoid(-z) - gamma * torch.sigmoid(z) * log_p_t
     return -sign * a_t * modulating * inner
+# --8<-- [end:focal_grad]
 
 
 # --8<-- [start:focal_node]
 class _SigmoidFocalLoss(torch.autograd.Function):
-    """One autograd node: the forward pass computes the loss and its gradient together."""
+    """One autograd node: the forward pass computes the loss and its gradient."""
 
     generate_vmap_rule = True  # torch.func.vmap works through the node
 
     @staticmethod
     def forward(x, y, alpha, gamma, reduction):
         loss, local_grad = focal_terms(x, y, alpha, gamma, with_grad=True)
-        if reduction == "mean":  # d mean / d loss_i = 1 / n, folded into the saved gradient
+        if reduction == "mean":  # d mean / d loss_i = 1 / n, folded into the gradient
             return loss.mean(), local_grad.mul_(1 / loss.numel())
         return (loss.sum() if reduction == "sum" else loss), local_grad
 
@@ -144,8 +146,8 @@ class _SigmoidFocalLoss(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_loss, _):
         x, y, local_grad = ctx.saved_tensors
-        if torch.is_grad_enabled():  # create_graph=True: the gradient must be differentiable
-            local_grad = _focal_grad_differentiable(x, y, ctx.alpha, ctx.gamma)
+        if torch.is_grad_enabled():  # create_graph=True: a differentiable gradient
+            local_grad = focal_grad(x, y, ctx.alpha, ctx.gamma)
             if ctx.reduction == "mean":
                 local_grad = local_grad / x.numel()
         return grad_loss * local_grad, None, None, None, None
@@ -241,7 +243,6 @@ def focal_loss(
     return reduce(loss, reduction)
 
 
-# --8<-- [start:focal_loss_from_probs]
 def focal_loss_from_probs(
     input: torch.Tensor,
     target: torch.Tensor,
@@ -285,7 +286,6 @@ def focal_loss_from_probs(
     if alpha is not None:
         loss = (labels * alpha + (1 - labels) * (1 - alpha)) * loss
     return reduce(loss, reduction)
-# --8<-- [end:focal_loss_from_probs]
 
 
 # ---------------------------------------------------------------- softmax focal loss
@@ -374,10 +374,11 @@ def sce_terms(x, y, log_zero):
         others = probs.scatter(1, index, 0.0).sum(dim=1)  # sum of p_k over k != y
         return ce, -math.log(1e-4) * others
     log_p_y = F.log_softmax(x, dim=1).gather(1, index).squeeze(1)
-    if log_zero == "sceloss-reproduce":  # exact CE; probabilities clamped at 1e-7 in RCE
+    if log_zero == "sceloss-reproduce":  # exact CE; RCE: probabilities clamped at 1e-7
         probs = torch.softmax(x, dim=1).clamp(min=1e-7, max=1.0)
         return -log_p_y, -math.log(1e-4) * probs.scatter(1, index, 0.0).sum(dim=1)
-    return -log_p_y, log_zero * torch.expm1(log_p_y)  # the paper: -A (1 - p_y)
+    # the paper: -A (1 - p_y), with 1 - p_y summed from the other classes: exact near p_y = 1
+    return -log_p_y, -log_zero * torch.softmax(x, dim=1).scatter(1, index, 0.0).sum(dim=1)
 # --8<-- [end:sce_terms]
 
 

@@ -19,11 +19,12 @@ def sce_loss(logits, target, alpha, beta, log_zero=-4.0, reduction="mean"):
         raise ValueError(f"alpha and beta must be >= 0, got {alpha} and {beta}")
     index = target.long().unsqueeze(1)
     log_p_y = torch.log_softmax(logits, dim=1).gather(1, index).squeeze(1)
+    probs = torch.softmax(logits, dim=1)
     if log_zero == "sceloss-reproduce":
-        probs = torch.softmax(logits, dim=1).clamp(min=1e-7, max=1.0)
-        rce = -math.log(1e-4) * probs.scatter(1, index, 0.0).sum(dim=1)  # k != y
+        others = probs.clamp(min=1e-7, max=1.0).scatter(1, index, 0.0).sum(dim=1)
+        rce = -math.log(1e-4) * others  # sum over k != y of the clamped p_k
     elif isinstance(log_zero, (int, float)) and log_zero < 0:
-        rce = log_zero * torch.expm1(log_p_y)  # -A (1 - p_y), exact when p_y is near 1
+        rce = -log_zero * probs.scatter(1, index, 0.0).sum(dim=1)  # -A (1 - p_y)
     else:
         raise ValueError(f"log_zero: < 0 or 'sceloss-reproduce', got {log_zero!r}")
     loss = alpha * -log_p_y + beta * rce
