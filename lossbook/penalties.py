@@ -43,8 +43,9 @@ NORM_LAYERS: tuple[type[nn.Module], ...] = tuple(
 def is_weight(module: nn.Module, local_name: str) -> bool:
     """Whether the parameter ``local_name`` held directly by ``module`` is a weight.
 
-    A bias (any name containing ``"bias"``, such as ``bias`` or an LSTM's ``bias_ih_l0``) is not,
-    and neither is a parameter of a normalisation layer; everything else is.
+    A bias (any name containing ``"bias"``, such as ``bias`` or an LSTM's
+    ``bias_ih_l0``) is not, and neither is a parameter of a normalisation layer;
+    everything else is.
 
     Examples:
         >>> from torch import nn
@@ -104,7 +105,10 @@ def sum_abs(tensors: Iterable[torch.Tensor]) -> torch.Tensor:
 
 
 def sum_squares(tensors: Iterable[torch.Tensor]) -> torch.Tensor:
-    """The sum of the squares of all elements of ``tensors``: never a norm, whose gradient is nan at 0."""
+    """The sum of the squares of all elements of ``tensors``.
+
+    Never a norm: the gradient of a norm is nan at 0.
+    """
     total = torch.zeros(())
     for tensor in tensors:
         total = total + tensor.pow(2).sum()

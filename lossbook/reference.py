@@ -29,7 +29,7 @@ def binary_cross_entropy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Ten
     """Mean negative Bernoulli log-likelihood; probs and labels have the same shape."""
     if probs.shape != labels.shape:
         raise ValueError(
-            f"labels shape {tuple(labels.shape)} must match probs shape {tuple(probs.shape)}"
+            f"labels shape {tuple(labels.shape)} must match probs {tuple(probs.shape)}"
         )
     log_likelihood = torch.xlogy(labels, probs) + torch.xlogy(1 - labels, 1 - probs)
     return -log_likelihood.mean()
@@ -38,8 +38,9 @@ def binary_cross_entropy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Ten
 
 # --8<-- [start:log_loss]
 def log_loss(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean of -log(probability of the true class); probs (N, C), labels (N,) classes."""
-    if probs.dim() != 2 or labels.shape != probs.shape[:1] or labels.is_floating_point():
+    """Mean of -log(probability of the true class); probs (N, C), labels (N,)."""
+    shape_ok = probs.dim() == 2 and labels.shape == probs.shape[:1]
+    if not shape_ok or labels.is_floating_point():
         raise ValueError(
             f"need probs of shape (N, C) and integer labels of shape (N,), "
             f"got {tuple(probs.shape)} and {tuple(labels.shape)} ({labels.dtype})"
@@ -53,7 +54,7 @@ def log_loss(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
 def cross_entropy(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
     """H(p, q) = -sum_k p_k log q_k, averaged over rows; p, q: (N, C) distributions."""
     if p.shape != q.shape:
-        raise ValueError(f"q shape {tuple(q.shape)} must match p shape {tuple(p.shape)}")
+        raise ValueError(f"q shape {tuple(q.shape)} must match p {tuple(p.shape)}")
     return -torch.xlogy(p, q).sum(dim=-1).mean()
 
 
