@@ -26,8 +26,9 @@ test: $(STAMP)
 build: $(STAMP)
 	$(BIN)/mkdocs build --strict --site-dir site
 
-# Loss speed: the book's focal loss against the common formulation, adaptive softmax against
-# a full softmax. Each prints ratios measured in one run; no test times anything.
+# Loss speed: the book's focal loss against the common formulation, eager and under
+# torch.compile (four variants); adaptive softmax against a full softmax. Each prints ratios
+# measured in one run; no test times anything.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_focal.py
 	$(BIN)/python benchmarks/bench_adaptive_softmax.py
