@@ -14,6 +14,7 @@ zero does not make the model simpler, it only moves its operating point. ``inclu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, Union
 
@@ -194,33 +195,25 @@ def l2_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
 def param_groups(
     model: nn.Module, weight_decay: float, include: Include = "weights", **options: Any
 ) -> list[dict[str, Any]]:
-    """Optimizer parameter groups: ``weight_decay`` on the selected parameters, none on the rest.
+    """Parameter groups: ``weight_decay`` on the selected parameters, none on the rest.
 
-    Pass the result to any ``torch.optim`` optimizer in place of ``model.parameters()``. Build
-    it from the network itself, not from a wrapper (a trainer, a ``LightningModule``) that also
-    holds a loss or metric with parameters of its own: those would be decayed too.
-
-    Args:
-        model: the module whose parameters are grouped.
-        weight_decay: the decay coefficient of the first group.
-        include: which parameters are decayed: ``"weights"`` (default: no biases, no
-            normalisation parameters), ``"all"``, or a function ``(name, parameter) -> bool``.
-        **options: other per-group options (``lr``, ``momentum``, ...) set on both groups.
-
-    Returns:
-        ``[{"params": decayed, "weight_decay": weight_decay, ...}, {"params": others,
-        "weight_decay": 0.0, ...}]``, leaving out a group that would be empty.
+    Pass the result to a ``torch.optim`` optimizer in place of ``model.parameters()``.
+    Build it from the network itself, not from a wrapper that also holds a loss or a
+    metric with parameters of its own: those would be decayed too. ``include`` selects as in
+    [l2_penalty][lossbook.penalties.l2_penalty]; ``**options`` (``lr``, ...) go to both
+    groups. A group that would be empty is left out.
 
     Examples:
-        >>> import torch
-        >>> from torch import nn
         >>> net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
         >>> groups = param_groups(net, weight_decay=1e-4)
         >>> [(len(g["params"]), g["weight_decay"]) for g in groups]
         [(2, 0.0001), (4, 0.0)]
         >>> optimizer = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
     """
-    check_non_negative("weight_decay", weight_decay)
+    if isinstance(weight_decay, bool) or not (
+        isinstance(weight_decay, (int, float)) and 0 <= weight_decay < math.inf
+    ):  # the rule of lossbook._validation.check_non_negative, written out for the page
+        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay}")
     chosen = {id(parameter) for _, parameter in select_parameters(model, include)}
     decayed: list[nn.Parameter] = []
     others: list[nn.Parameter] = []
