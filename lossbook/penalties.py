@@ -199,9 +199,9 @@ def param_groups(
 
     Pass the result to a ``torch.optim`` optimizer in place of ``model.parameters()``.
     Build it from the network itself, not from a wrapper that also holds a loss or a
-    metric with parameters of its own: those would be decayed too. ``include`` selects as in
-    [l2_penalty][lossbook.penalties.l2_penalty]; ``**options`` (``lr``, ...) go to both
-    groups. A group that would be empty is left out.
+    metric with parameters of its own: those would be decayed too. ``include`` selects
+    as in [l2_penalty][lossbook.penalties.l2_penalty]; ``**options`` (``lr``, ...) go to
+    both groups. A group that would be empty is left out.
 
     Examples:
         >>> net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
@@ -213,7 +213,9 @@ def param_groups(
     if isinstance(weight_decay, bool) or not (
         isinstance(weight_decay, (int, float)) and 0 <= weight_decay < math.inf
     ):  # the rule of lossbook._validation.check_non_negative, written out for the page
-        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay}")
+        raise ValueError(
+            f"weight_decay must be a finite number >= 0, got {weight_decay!r}"
+        )
     chosen = {id(parameter) for _, parameter in select_parameters(model, include)}
     decayed: list[nn.Parameter] = []
     others: list[nn.Parameter] = []
