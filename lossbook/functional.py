@@ -200,8 +200,8 @@ def focal_loss(
     the loss and its gradient are finite for every finite logit, for every ``gamma >= 0``.
     In eager mode one autograd node computes the loss and its gradient together (and a
     differentiable gradient when ``create_graph=True`` asks for second derivatives); under
-    ``torch.compile`` the same formula is handed to the compiler unfused, which fuses it
-    better. With ``gamma=0`` and ``alpha=None`` it is
+    ``torch.compile`` the same formula is handed to the compiler unfused, to fuse and
+    differentiate itself. With ``gamma=0`` and ``alpha=None`` it is
     ``F.binary_cross_entropy_with_logits``, which it then calls.
 
     Args:
