@@ -40,12 +40,12 @@ def binary_cross_entropy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Ten
 def log_loss(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean of -log(probability of the true class); probs (N, C), labels (N,)."""
     shape_ok = probs.dim() == 2 and labels.shape == probs.shape[:1]
-    if not shape_ok or labels.is_floating_point():
+    if not shape_ok or labels.is_floating_point() or labels.dtype == torch.bool:
         raise ValueError(
             f"need probs of shape (N, C) and integer labels of shape (N,), "
             f"got {tuple(probs.shape)} and {tuple(labels.shape)} ({labels.dtype})"
         )
-    true_class_probs = probs[torch.arange(len(labels)), labels]
+    true_class_probs = probs[torch.arange(len(labels)), labels.long()]  # uint8: no mask
     return -true_class_probs.log().mean()
 # --8<-- [end:log_loss]
 

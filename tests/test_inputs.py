@@ -174,3 +174,14 @@ def test_bce_module_buffers_are_used_and_saved():
     )
     torch.testing.assert_close(module.double()(x, y), expected)
     assert set(every_module()["SoftmaxFocalLoss"].state_dict()) == {"alpha"}
+
+
+@pytest.mark.parametrize("dtype", CLASS_DTYPES, ids=str)
+def test_reference_log_loss_takes_every_integer_dtype(dtype):
+    from lossbook.reference import log_loss
+
+    probs = torch.softmax(SCORES[:, :, 0], dim=1)
+    classes = TARGET[:, 0]
+    assert torch.equal(log_loss(probs, classes.to(dtype)), log_loss(probs, classes))
+    with pytest.raises(ValueError, match="integer labels"):
+        log_loss(probs, classes.bool())
