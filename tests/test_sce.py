@@ -78,7 +78,7 @@ weights = st.floats(0.0, 10.0)
 
 # ---------------------------------------------------------------- the published codes
 
-@PROPERTY
+@settings(max_examples=30, deadline=None, derandomize=True)
 @given(
     data=scores_and_classes(dtype=torch.float32),
     alpha=weights,
