@@ -42,8 +42,10 @@ dist: $(STAMP)
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/check-wheel-contents dist/*.whl
 
-# Loss speed: the book's focal loss against the common formulation, adaptive softmax against
-# a full softmax. Each prints ratios measured in one run; no test times anything.
+# Loss speed and memory: the book's focal loss against the common formulation, eager and
+# under torch.compile (four variants); adaptive softmax against a full softmax; the peak memory
+# of LinearCrossEntropyLoss against Linear + CrossEntropyLoss. Each prints ratios or peaks
+# measured in one run; no test times anything.
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_focal.py
 	$(BIN)/python benchmarks/bench_adaptive_softmax.py

@@ -11,6 +11,9 @@ Modules:
     modules: ``FocalLoss``, ``SoftmaxFocalLoss`` and ``SCELoss``, the ``nn.Module`` forms.
     reductions: ``count_items``, ``token_loss``, ``sum_then_divide``: token losses averaged over
         a whole step (gradient accumulation, data parallel).
+
+Argument checks live in ``lossbook._validation``; ``set_value_checks`` chooses when the values
+inside tensors (labels, class indices) are checked.
 """
 
 __version__ = "0.1.0"
@@ -21,3 +24,4 @@ from lossbook.training import fit  # noqa: E402
 from lossbook.functional import focal_loss, focal_loss_from_probs, sce_loss, softmax_focal_loss  # noqa: E402
 from lossbook.modules import FocalLoss, SCELoss, SoftmaxFocalLoss  # noqa: E402
 from lossbook.reductions import count_items, sum_then_divide, token_loss  # noqa: E402
+from lossbook._validation import set_value_checks  # noqa: E402

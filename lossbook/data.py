@@ -10,6 +10,8 @@ import math
 
 import torch
 
+from lossbook._validation import check_integer
+
 
 # --8<-- [start:make_rings]
 def make_rings(
@@ -47,11 +49,9 @@ def make_rings(
         >>> torch.equal(make_rings(seed=1)[0], make_rings(seed=1)[0])
         True
     """
-    for name, value in (("n_pos", n_pos), ("n_neg", n_neg)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be an integer >= 0, got {value!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
+    n_pos = check_integer("n_pos", n_pos, minimum=0)
+    n_neg = check_integer("n_neg", n_neg, minimum=0)
+    seed = check_integer("seed", seed)
     generator = torch.Generator().manual_seed(seed)
 
     def ring(n: int, radius: float) -> torch.Tensor:

@@ -2,15 +2,21 @@
 
 Functions in the style of ``torch.nn.functional``: ``(input, target, ..., reduction="mean")``
 with ``reduction`` one of ``"none"``, ``"mean"``, ``"sum"``. The ``nn.Module`` wrappers are in
-:mod:`lossbook.modules`. Every function checks its arguments and raises ``ValueError`` naming
-the argument that is wrong.
+[lossbook.modules][]. Every function checks its arguments (``lossbook._validation`` says which
+checks run when) and raises ``ValueError`` naming the argument that is wrong.
 
-* :func:`focal_loss`: binary / multi-label focal loss from logits, computed in log space and
-  fused into one autograd node with a hand-derived gradient (finite for any finite logit);
-* :func:`focal_loss_from_probs`: the same loss from probabilities, as tutorials write it
-  (kept for comparison: it breaks at extreme logits);
-* :func:`softmax_focal_loss`: multi-class focal loss with class-index targets;
-* :func:`sce_loss`: symmetric cross entropy, ``alpha * CE + beta * RCE``, for noisy labels.
+* [focal_loss][lossbook.functional.focal_loss]: binary / multi-label focal loss from logits,
+  computed in log space and fused into one autograd node with a hand-derived gradient (finite
+  for any finite logit);
+* [focal_loss_from_probs][lossbook.functional.focal_loss_from_probs]: the same loss from
+  probabilities, as tutorials write it (kept for comparison: it breaks at extreme logits);
+* [softmax_focal_loss][lossbook.functional.softmax_focal_loss]: multi-class focal loss with
+  class-index targets;
+* [sce_loss][lossbook.functional.sce_loss]: symmetric cross entropy, ``alpha * CE + beta *
+  RCE``, for noisy labels, as the paper writes it or as either published code computes it.
+
+All of them work under ``torch.compile(..., fullgraph=True)``, ``torch.func.grad``, ``vmap``
+and ``jvp``, and give second derivatives (double backward).
 
 Examples:
     >>> import torch
@@ -29,81 +35,149 @@ Examples:
 
 from __future__ import annotations
 
-# --8<-- [start:focal_loss]
+import math
+from collections.abc import Sequence
+from typing import Literal
+
 import torch
+import torch.autograd.forward_ad as fwAD
 import torch.nn.functional as F
-from torch.autograd.function import once_differentiable
 
 from lossbook._validation import (
+    SCE_CODES,
+    Reduction,
     check_binary_labels,
+    check_class_alpha,
+    check_class_target,
     check_floating,
-    check_in_closed_interval,
+    check_focal_hyperparameters,
+    check_log_zero,
+    check_no_grad,
     check_non_negative,
+    check_probabilities,
     check_reduction,
     check_same_shape,
+    check_tensor,
     reduce,
 )
 
+__all__ = [
+    "focal_loss",
+    "focal_loss_from_probs",
+    "softmax_focal_loss",
+    "sce_loss",
+    "SCE_AUTHORS_KERAS",
+    "SCE_REPRODUCE_PYTORCH",
+]
 
-def _check_alpha(alpha: float | None) -> None:
-    if alpha is None:
-        return
-    if not isinstance(alpha, (int, float)) or isinstance(alpha, bool):
-        raise ValueError(f"alpha must be a number in [0, 1] or None, got {alpha!r}")
-    check_in_closed_interval("alpha", alpha, 0.0, 1.0)
 
+# ---------------------------------------------------------------- binary focal loss
 
-def _check_binary_args(input, target, alpha, gamma, reduction) -> torch.Tensor:
-    """Check the arguments of the binary focal losses; return the labels in input's dtype."""
+def _binary_focal_args(input, target, alpha, gamma, reduction):
+    """Check the arguments of the binary focal losses; the labels come back in input's dtype."""
     check_floating("input", input)
-    if not isinstance(target, torch.Tensor):
-        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
-    check_same_shape(input, target)
-    _check_alpha(alpha)
-    check_non_negative("gamma", gamma)
-    check_reduction(reduction)
+    check_tensor("target", target)
+    check_same_shape("target", target, input)
+    check_no_grad("target", target, "focal loss takes hard labels 0 or 1, which have no gradient")
+    alpha, gamma = check_focal_hyperparameters(alpha, gamma, reduction)
     check_binary_labels("target", target)
-    return target.to(input.dtype)
+    return target.to(input.dtype), alpha, gamma
 
 
+# --8<-- [start:focal_terms]
+def focal_terms(x, y, alpha, gamma, with_grad):
+    """Element-wise focal loss and, if with_grad, its derivative by x: no 0 * inf."""
+    sign = y * 2 - 1  # s = +1 for a positive label, -1 for a negative one
+    z = x * sign
+    log_p_t = F.logsigmoid(z)  # exact for every finite z
+    q = torch.sigmoid(torch.neg(z))  # 1 - p_t, exact too
+    if gamma == 0:
+        modulating = torch.ones_like(q)
+    else:
+        modulating = q * q if gamma == 2 else q**gamma
+    if alpha is None:
+        weight = modulating.neg_()  # -(1 - p_t)**gamma
+    else:  # -a_t (1 - p_t)**gamma: -alpha for positives, -(1 - alpha) for negatives
+        weight = modulating.mul_((y - 1).mul_(1 - alpha).sub_(y, alpha=alpha))
+    loss = weight * log_p_t
+    if not with_grad:
+        return loss, None
+    # dloss/dx = -s a_t (1 - p_t)**gamma ((1 - p_t) - gamma p_t log p_t)
+    inner = torch.addcmul(q, torch.sigmoid(z), log_p_t, value=-gamma)
+    return loss, inner.mul_(weight).mul_(sign)
+# --8<-- [end:focal_terms]
+
+
+# --8<-- [start:focal_grad]
+def focal_grad(x, y, alpha, gamma):
+    """dloss/dx of the focal loss, in operations autograd can differentiate again."""
+    sign = y * 2 - 1
+    z = x * sign
+    log_p_t = F.logsigmoid(z)
+    # (1 - p_t)**gamma as exp(gamma log(1 - p_t)): a finite derivative for every gamma
+    modulating = torch.exp(gamma * F.logsigmoid(-z))
+    a_t = 1.0 if alpha is None else y * alpha + (1 - y) * (1 - alpha)
+    inner = torch.sigmoid(-z) - gamma * torch.sigmoid(z) * log_p_t
+    return -sign * a_t * modulating * inner
+# --8<-- [end:focal_grad]
+
+
+# --8<-- [start:focal_node]
 class _SigmoidFocalLoss(torch.autograd.Function):
-    """Element-wise focal loss from logits; the gradient is computed in the forward pass.
+    """One autograd node: the forward pass computes the loss and its gradient."""
 
-    With s = +1 for a positive label and -1 for a negative one, z = s x and p_t = sigmoid(z):
-    log p_t = logsigmoid(z) and 1 - p_t = sigmoid(-z) are exact for every finite z, and
-
-        loss     = -a_t (1 - p_t)**gamma log p_t
-        dloss/dx = -s a_t (1 - p_t)**gamma ((1 - p_t) - gamma p_t log p_t)
-
-    Every factor of the gradient is bounded (p_t log p_t lies in [-1/e, 0]): no 0 * inf.
-    """
+    generate_vmap_rule = True  # torch.func.vmap works through the node
 
     @staticmethod
-    def forward(ctx, input, target, alpha, gamma):
-        sign = target * 2 - 1  # s: +1 for a positive label, -1 for a negative one
-        z = input * sign
-        log_p_t = F.logsigmoid(z)
-        q = torch.sigmoid(torch.neg(z))  # 1 - p_t
-        if gamma == 0:
-            modulating = torch.ones_like(q)
-        else:
-            modulating = q * q if gamma == 2 else q**gamma
-        if alpha is None:
-            weight = modulating.neg_()  # -(1 - p_t)**gamma
-        else:  # -a_t (1 - p_t)**gamma, with -a_t = -alpha for positives, -(1 - alpha) for negatives
-            weight = modulating.mul_((target - 1).mul_(1 - alpha).sub_(target, alpha=alpha))
-        loss = weight * log_p_t
-        if ctx.needs_input_grad[0]:
-            p_t = torch.sigmoid(z)
-            inner = torch.addcmul(q, p_t, log_p_t, value=-gamma)  # (1-p_t) - gamma p_t log p_t
-            ctx.save_for_backward(inner.mul_(weight).mul_(sign))
-        return loss
+    def forward(x, y, alpha, gamma, reduction):
+        loss, local_grad = focal_terms(x, y, alpha, gamma, with_grad=True)
+        if reduction == "mean":  # d mean / d loss_i = 1 / n, folded into the gradient
+            return loss.mean(), local_grad.mul_(1 / loss.numel())
+        return (loss.sum() if reduction == "sum" else loss), local_grad
 
     @staticmethod
-    @once_differentiable
-    def backward(ctx, grad_output):
+    def setup_context(ctx, inputs, output):
+        x, y, ctx.alpha, ctx.gamma, ctx.reduction = inputs
+        local_grad = output[1]
+        ctx.mark_non_differentiable(local_grad)
+        ctx.save_for_backward(x, y, local_grad)
+        ctx.save_for_forward(local_grad)
+
+    @staticmethod
+    def backward(ctx, grad_loss, _):
+        x, y, local_grad = ctx.saved_tensors
+        if torch.is_grad_enabled():  # create_graph=True: a differentiable gradient
+            local_grad = focal_grad(x, y, ctx.alpha, ctx.gamma)
+            if ctx.reduction == "mean":
+                local_grad = local_grad / x.numel()
+        return grad_loss * local_grad, None, None, None, None
+
+    @staticmethod
+    def jvp(ctx, x_tangent, *_):
         (local_grad,) = ctx.saved_tensors
-        return grad_output * local_grad, None, None, None
+        tangent = x_tangent * local_grad
+        return (tangent if ctx.reduction == "none" else tangent.sum()), None
+# --8<-- [end:focal_node]
+
+
+def _focal_unfused(x, y, alpha, gamma):
+    """The loss in plain log-space operations, for torch.compile to fuse and differentiate."""
+    z = x * (y * 2 - 1)
+    if gamma >= 1:  # (1 - p_t)**gamma has a finite derivative: q * q is cheapest for gamma 2
+        q = torch.sigmoid(torch.neg(z))
+        modulating = q * q if gamma == 2 else q**gamma
+    else:  # exp(gamma log(1 - p_t)): finite derivative where 1 - p_t rounds to 0
+        modulating = torch.exp(gamma * F.logsigmoid(torch.neg(z)))
+    loss = -modulating * F.logsigmoid(z)
+    return loss if alpha is None else loss * (y * alpha + (1 - y) * (1 - alpha))
+
+
+def _needs_gradient(x: torch.Tensor) -> bool:
+    if not torch.is_grad_enabled():
+        return False
+    if x.requires_grad or torch._C._functorch.peek_interpreter_stack() is not None:
+        return True
+    return fwAD.unpack_dual(x).tangent is not None  # forward-mode AD (jvp)
 
 
 def focal_loss(
@@ -111,7 +185,7 @@ def focal_loss(
     target: torch.Tensor,
     alpha: float | None = 0.25,
     gamma: float = 2.0,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Binary (or multi-label) focal loss from logits, as in RetinaNet.
 
@@ -124,12 +198,15 @@ def focal_loss(
 
     computed in log space (\(\log p_t\) and \(\log(1 - p_t)\) come from ``logsigmoid``), so
     the loss and its gradient are finite for every finite logit, for every ``gamma >= 0``.
-    One autograd node computes the loss and its gradient together. With ``gamma=0`` and
-    ``alpha=None`` it is ``F.binary_cross_entropy_with_logits``, which it then calls.
+    In eager mode one autograd node computes the loss and its gradient together (and a
+    differentiable gradient when ``create_graph=True`` asks for second derivatives); under
+    ``torch.compile`` the same formula is handed to the compiler unfused, to fuse and
+    differentiate itself. With ``gamma=0`` and ``alpha=None`` it is
+    ``F.binary_cross_entropy_with_logits``, which it then calls.
 
     Args:
         input: logits, any shape, floating point.
-        target: labels of the same shape, each 0 or 1 (any dtype).
+        target: labels of the same shape, each 0 or 1 (any dtype); must not require grad.
         alpha: weight of the positive class in [0, 1] (negatives get ``1 - alpha``); the
             RetinaNet default 0.25 *down*-weights positives. ``None`` weighs both classes 1.
         gamma: focusing parameter, ``>= 0``; 0 gives (weighted) binary cross entropy.
@@ -154,43 +231,26 @@ def focal_loss(
         >>> focal_loss(logits, labels, alpha=None, gamma=0.5)
         tensor(8.1242)
     """
-    labels = _check_binary_args(input, target, alpha, gamma, reduction)
+    labels, alpha, gamma = _binary_focal_args(input, target, alpha, gamma, reduction)
     if gamma == 0 and alpha is None:
         return F.binary_cross_entropy_with_logits(input, labels, reduction=reduction)
-    loss = _SigmoidFocalLoss.apply(input, labels, alpha, float(gamma))
+    if torch.compiler.is_compiling():
+        loss = _focal_unfused(input, labels, alpha, gamma)
+    elif _needs_gradient(input):
+        return _SigmoidFocalLoss.apply(input, labels, alpha, gamma, reduction)[0]
+    else:
+        loss, _ = focal_terms(input, labels, alpha, gamma, with_grad=False)
     return reduce(loss, reduction)
-# --8<-- [end:focal_loss]
-
-import math  # noqa: E402
-from collections.abc import Sequence  # noqa: E402
-from typing import Literal  # noqa: E402
-
-from lossbook._validation import check_class_indices, check_probabilities  # noqa: E402
-
-__all__ = ["focal_loss", "focal_loss_from_probs", "softmax_focal_loss", "sce_loss", "SCE_CLAMP"]
-
-#: Pass ``log_zero=SCE_CLAMP`` to :func:`sce_loss` to reproduce the authors' published code.
-SCE_CLAMP = "clamp"
-#: The probability floor of the authors' SCE code; its log, about -9.21, is their effective A.
-SCE_CLAMP_MIN = 1e-4
 
 
-def _check_log_zero(log_zero: float | str) -> None:
-    if isinstance(log_zero, str) and log_zero == SCE_CLAMP:
-        return
-    if not isinstance(log_zero, (int, float)) or isinstance(log_zero, bool) or not -math.inf < log_zero < 0:
-        raise ValueError(f"log_zero must be a finite negative number or {SCE_CLAMP!r}, got {log_zero!r}")
-
-
-# --8<-- [start:focal_loss_from_probs]
 def focal_loss_from_probs(
     input: torch.Tensor,
     target: torch.Tensor,
     alpha: float | None = 0.75,
     gamma: float = 2.0,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
-    r"""Focal loss from probabilities, as tutorials write it; prefer :func:`focal_loss`.
+    r"""Focal loss from probabilities, as tutorials write it; prefer [focal_loss][lossbook.functional.focal_loss].
 
     $$
     \operatorname{FL}(p, y) = -\alpha_t\,(1 - p_t)^{\gamma}\,\log p_t ,
@@ -204,7 +264,7 @@ def focal_loss_from_probs(
 
     Args:
         input: probabilities in [0, 1], any shape.
-        target: labels of the same shape, each 0 or 1.
+        target: labels of the same shape, each 0 or 1; must not require grad.
         alpha: weight of the positive class in [0, 1], or ``None`` for no weighting.
         gamma: focusing parameter, ``>= 0``.
         reduction: ``"none"`` | ``"mean"`` | ``"sum"``.
@@ -218,7 +278,7 @@ def focal_loss_from_probs(
         >>> focal_loss_from_probs(torch.tensor([[0.9], [0.1]]), torch.tensor([[1.0], [0.0]]))
         tensor(0.0005)
     """
-    labels = _check_binary_args(input, target, alpha, gamma, reduction)
+    labels, alpha, gamma = _binary_focal_args(input, target, alpha, gamma, reduction)
     check_probabilities("input", input)
     bce = F.binary_cross_entropy(input, labels, reduction="none")
     p_t = labels * input + (1 - labels) * (1 - input)
@@ -226,44 +286,16 @@ def focal_loss_from_probs(
     if alpha is not None:
         loss = (labels * alpha + (1 - labels) * (1 - alpha)) * loss
     return reduce(loss, reduction)
-# --8<-- [end:focal_loss_from_probs]
 
 
-def _check_class_args(input: torch.Tensor, target: torch.Tensor) -> None:
-    check_floating("input", input)
-    if input.dim() < 2:
-        raise ValueError(f"input must have shape (N, C) or (N, C, d1, ...), got {tuple(input.shape)}")
-    if not isinstance(target, torch.Tensor):
-        raise TypeError(f"target must be a torch.Tensor, got {type(target).__name__}")
-    expected = input.shape[:1] + input.shape[2:]
-    if target.shape != expected:
-        raise ValueError(
-            f"target shape {tuple(target.shape)} must be {tuple(expected)} "
-            f"for input of shape {tuple(input.shape)} (class dimension 1 removed)"
-        )
-    check_class_indices("target", target, input.shape[1])
-
-
-def _class_alpha(alpha, input: torch.Tensor) -> torch.Tensor | None:
-    if alpha is None:
-        return None
-    num_classes = input.shape[1]
-    if isinstance(alpha, (int, float)) and not isinstance(alpha, bool):
-        raise ValueError(f"alpha must be None or one weight per class ({num_classes} values), got {alpha!r}")
-    weights = torch.as_tensor(alpha, dtype=input.dtype, device=input.device)
-    if weights.shape != (num_classes,):
-        raise ValueError(f"alpha must hold one weight per class ({num_classes} values), got shape {tuple(weights.shape)}")
-    if not ((weights >= 0) & (weights <= 1)).all():
-        raise ValueError(f"alpha must hold weights in [0, 1], got {weights.tolist()}")
-    return weights
-
+# ---------------------------------------------------------------- softmax focal loss
 
 def softmax_focal_loss(
     input: torch.Tensor,
     target: torch.Tensor,
     alpha: Sequence[float] | torch.Tensor | None = None,
     gamma: float = 2.0,
-    reduction: str = "mean",
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Multi-class focal loss from logits with class-index targets.
 
@@ -280,7 +312,8 @@ def softmax_focal_loss(
 
     Args:
         input: logits, floating point, classes along dimension 1.
-        target: class indices (integer tensor) in [0, C).
+        target: class indices in [0, C), any integer dtype ``F.cross_entropy`` accepts
+            (uint8, int8, int16, int32, int64).
         alpha: ``None``, or one weight in [0, 1] per class (sequence or 1-D tensor of length C).
         gamma: focusing parameter, ``>= 0``.
         reduction: ``"none"`` | ``"mean"`` | ``"sum"``.
@@ -299,9 +332,14 @@ def softmax_focal_loss(
         >>> softmax_focal_loss(scores, torch.tensor([0, 2]), alpha=[0.25, 0.25, 0.5], gamma=1.0)
         tensor(0.1836)
     """
-    _check_class_args(input, target)
-    weights = _class_alpha(alpha, input)
-    check_non_negative("gamma", gamma)
+    target = check_class_target(input, target)
+    weights = check_class_alpha(alpha)
+    if weights is not None and weights.shape[0] != input.shape[1]:
+        raise ValueError(
+            f"alpha must hold one weight per class ({input.shape[1]} values), "
+            f"got {weights.shape[0]}"
+        )
+    gamma = check_non_negative("gamma", gamma)
     check_reduction(reduction)
     log_p_y = F.log_softmax(input, dim=1).gather(1, target.unsqueeze(1)).squeeze(1)
     if gamma == 0:
@@ -311,18 +349,46 @@ def softmax_focal_loss(
         q = (-torch.expm1(log_p_y)).clamp(min=torch.finfo(input.dtype).tiny)
         loss = -(q**gamma) * log_p_y
     if weights is not None:
-        loss = loss * weights[target]
+        loss = loss * weights.to(input.dtype)[target]
     return reduce(loss, reduction)
 
 
-# --8<-- [start:sce_loss]
+# ---------------------------------------------------------------- symmetric cross entropy
+
+#: ``log_zero`` that reproduces the authors' Keras code (YisenWang/symmetric_cross_entropy_for_
+#: noisy_labels, ``loss.py``): CE of the softmax output clipped at 1e-7, RCE with the one-hot
+#: label clipped at 1e-4 and the probabilities unclipped.
+SCE_AUTHORS_KERAS = SCE_CODES[0]
+#: ``log_zero`` that reproduces the PyTorch reproduction (HanxunH/SCELoss-Reproduce,
+#: ``loss.py``): exact CE, RCE with the label clamped at 1e-4 and the probabilities at 1e-7.
+SCE_REPRODUCE_PYTORCH = SCE_CODES[1]
+
+
+# --8<-- [start:sce_terms]
+def sce_terms(x, y, log_zero):
+    """Per-item CE and RCE of logits x (N, C, ...) and int64 classes y (N, ...)."""
+    index = y.unsqueeze(1)
+    if log_zero == "authors-keras":  # softmax output clipped at 1e-7 in CE only
+        probs = torch.softmax(x, dim=1)
+        ce = -torch.log(probs.gather(1, index).squeeze(1).clamp(min=1e-7, max=1.0))
+        others = probs.scatter(1, index, 0.0).sum(dim=1)  # sum of p_k over k != y
+        return ce, -math.log(1e-4) * others
+    log_p_y = F.log_softmax(x, dim=1).gather(1, index).squeeze(1)
+    if log_zero == "sceloss-reproduce":  # exact CE; RCE: probabilities clamped at 1e-7
+        probs = torch.softmax(x, dim=1).clamp(min=1e-7, max=1.0)
+        return -log_p_y, -math.log(1e-4) * probs.scatter(1, index, 0.0).sum(dim=1)
+    # the paper: -A (1 - p_y), with 1 - p_y summed from the other classes: exact near p_y = 1
+    return -log_p_y, -log_zero * torch.softmax(x, dim=1).scatter(1, index, 0.0).sum(dim=1)
+# --8<-- [end:sce_terms]
+
+
 def sce_loss(
     input: torch.Tensor,
     target: torch.Tensor,
     alpha: float,
     beta: float,
-    log_zero: float | Literal["clamp"] = -4.0,
-    reduction: str = "mean",
+    log_zero: float | Literal["authors-keras", "sceloss-reproduce"] = -4.0,
+    reduction: Reduction = "mean",
 ) -> torch.Tensor:
     r"""Symmetric cross entropy (Wang et al., 2019): ``alpha * CE + beta * RCE``.
 
@@ -333,18 +399,25 @@ def sce_loss(
     \operatorname{SCE} = -\alpha \log p_{y} \;-\; \beta A\,(1 - p_{y}).
     $$
 
-    The paper uses \(A = -4\) (the default ``log_zero=-4.0``). The authors' published code
-    instead clamps the one-hot label (and the probabilities) at \(10^{-4}\), so its \(A\) is
-    \(\ln 10^{-4} \approx -9.21\): pass ``log_zero="clamp"`` (``lossbook.functional.SCE_CLAMP``)
-    to reproduce that code exactly, or ``log_zero=math.log(1e-4)`` for the same \(A\) without
-    the probability clamp.
+    The paper uses \(A = -4\) (the default ``log_zero=-4.0``). Both published codes clamp the
+    one-hot label at \(10^{-4}\) instead, so their \(A\) is \(\ln 10^{-4} \approx -9.21\)
+    (\(\log_{10} 10^{-4} = -4\): the factor between them is \(\ln 10\)), and each clips the
+    predicted probabilities at \(10^{-7}\) somewhere:
+
+    - ``log_zero="authors-keras"`` computes what the authors' Keras code computes: CE from
+      the softmax output clipped at \(10^{-7}\), RCE from unclipped probabilities;
+    - ``log_zero="sceloss-reproduce"`` computes what the widely used PyTorch reproduction
+      (HanxunH/SCELoss-Reproduce) computes: exact CE, RCE from probabilities clamped at
+      \(10^{-7}\);
+    - ``log_zero=math.log(1e-4)`` is their \(A\) in the paper's formula, without any clip.
 
     Args:
         input: logits, floating point, classes along dimension 1.
-        target: class indices (integer tensor) in [0, C).
+        target: class indices in [0, C), any integer dtype ``F.cross_entropy`` accepts.
         alpha: weight of cross entropy, ``>= 0`` (the authors used 0.1 on CIFAR-10).
         beta: weight of reverse cross entropy, ``>= 0`` (1.0 on CIFAR-10).
-        log_zero: the constant \(A\) that replaces \(\log 0\), a negative number, or ``"clamp"``.
+        log_zero: the constant \(A\) that replaces \(\log 0\), a negative number, or the name
+            of the published code to reproduce.
         reduction: ``"none"`` | ``"mean"`` | ``"sum"``.
 
     Shape:
@@ -359,23 +432,13 @@ def sce_loss(
         >>> classes = torch.tensor([0, 0])
         >>> sce_loss(scores, classes, alpha=0.1, beta=1.0, reduction="none")
         tensor([0.8760, 4.1284])
-        >>> sce_loss(scores, classes, alpha=0.1, beta=1.0, log_zero="clamp", reduction="none")
+        >>> sce_loss(scores, classes, 0.1, 1.0, log_zero="sceloss-reproduce", reduction="none")
         tensor([1.9859, 9.1028])
     """
-    _check_class_args(input, target)
-    check_non_negative("alpha", alpha)
-    check_non_negative("beta", beta)
-    _check_log_zero(log_zero)
+    target = check_class_target(input, target)
+    alpha = check_non_negative("alpha", alpha)
+    beta = check_non_negative("beta", beta)
+    log_zero = check_log_zero(log_zero)
     check_reduction(reduction)
-    log_probs = F.log_softmax(input, dim=1)
-    index = target.unsqueeze(1)
-    log_p_y = log_probs.gather(1, index).squeeze(1)
-    ce = -log_p_y
-    if log_zero == SCE_CLAMP:  # the authors' code: -sum_k clamp(p_k) * log(clamp(onehot_k))
-        probs = log_probs.exp().clamp(min=SCE_CLAMP_MIN, max=1.0)
-        floor = torch.log(input.new_tensor(SCE_CLAMP_MIN))
-        rce = -floor * (probs.sum(dim=1) - probs.gather(1, index).squeeze(1))
-    else:  # -A * (1 - p_y), with 1 - p_y = -expm1(log p_y)
-        rce = log_zero * torch.expm1(log_p_y)
+    ce, rce = sce_terms(input, target, log_zero)
     return reduce(alpha * ce + beta * rce, reduction)
-# --8<-- [end:sce_loss]

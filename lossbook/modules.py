@@ -1,8 +1,10 @@
-"""``nn.Module`` forms of the losses in :mod:`lossbook.functional`.
+"""``nn.Module`` forms of the losses in [lossbook.functional][].
 
 Each class stores its hyperparameters and its ``forward`` is one call to the function, as
 ``torch.nn.BCEWithLogitsLoss`` is to ``torch.nn.functional.binary_cross_entropy_with_logits``.
 Arguments are checked when the module is built, so a wrong hyperparameter fails at once.
+Tensors a module holds are buffers: they are in ``state_dict()`` and follow ``.to()`` and
+``.double()``.
 
 Examples:
     >>> import torch
@@ -22,14 +24,21 @@ from typing import Literal
 import torch
 from torch import nn
 
-from lossbook import functional
-from lossbook._validation import check_non_negative, check_reduction
+from lossbook._validation import (
+    Reduction,
+    check_class_alpha,
+    check_focal_hyperparameters,
+    check_log_zero,
+    check_non_negative,
+    check_reduction,
+)
+from lossbook.functional import focal_loss, sce_loss, softmax_focal_loss
 
 __all__ = ["FocalLoss", "SoftmaxFocalLoss", "SCELoss"]
 
 
 class FocalLoss(nn.Module):
-    """Binary / multi-label focal loss from logits; see :func:`lossbook.functional.focal_loss`.
+    """Binary / multi-label focal loss from logits; see [focal_loss][lossbook.functional.focal_loss].
 
     Args:
         alpha: weight of the positive class in [0, 1], or ``None`` for no weighting.
@@ -47,24 +56,22 @@ class FocalLoss(nn.Module):
         tensor(0.2063)
     """
 
-    def __init__(self, alpha: float | None = 0.25, gamma: float = 2.0, reduction: str = "mean") -> None:
+    def __init__(
+        self, alpha: float | None = 0.25, gamma: float = 2.0, reduction: Reduction = "mean"
+    ) -> None:
         super().__init__()
-        functional._check_alpha(alpha)
-        check_non_negative("gamma", gamma)
-        check_reduction(reduction)
-        self.alpha = alpha
-        self.gamma = gamma
+        self.alpha, self.gamma = check_focal_hyperparameters(alpha, gamma, reduction)
         self.reduction = reduction
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return functional.focal_loss(input, target, self.alpha, self.gamma, self.reduction)
+        return focal_loss(input, target, self.alpha, self.gamma, self.reduction)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}, gamma={self.gamma}, reduction={self.reduction!r}"
 
 
 class SoftmaxFocalLoss(nn.Module):
-    """Multi-class focal loss; see :func:`lossbook.functional.softmax_focal_loss`.
+    """Multi-class focal loss; see [softmax_focal_loss][lossbook.functional.softmax_focal_loss].
 
     ``alpha`` (one weight per class) is stored as a buffer, so it follows ``.to(device)``.
 
@@ -90,21 +97,19 @@ class SoftmaxFocalLoss(nn.Module):
         self,
         alpha: Sequence[float] | torch.Tensor | None = None,
         gamma: float = 2.0,
-        reduction: str = "mean",
+        reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
-        if alpha is not None:
-            alpha = torch.as_tensor(alpha, dtype=torch.get_default_dtype())
-            if alpha.dim() != 1 or not ((alpha >= 0) & (alpha <= 1)).all():
-                raise ValueError(f"alpha must be None or a 1-D sequence of weights in [0, 1], got {alpha.tolist()}")
-        check_non_negative("gamma", gamma)
+        weights = check_class_alpha(alpha)
+        if weights is not None:
+            weights = weights.to(torch.get_default_dtype())
+        self.gamma = check_non_negative("gamma", gamma)
         check_reduction(reduction)
-        self.register_buffer("alpha", alpha)
-        self.gamma = gamma
+        self.register_buffer("alpha", weights)
         self.reduction = reduction
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return functional.softmax_focal_loss(input, target, self.alpha, self.gamma, self.reduction)
+        return softmax_focal_loss(input, target, self.alpha, self.gamma, self.reduction)
 
     def extra_repr(self) -> str:
         alpha = None if self.alpha is None else [round(a, 6) for a in self.alpha.tolist()]
@@ -112,13 +117,13 @@ class SoftmaxFocalLoss(nn.Module):
 
 
 class SCELoss(nn.Module):
-    """Symmetric cross entropy, ``alpha * CE + beta * RCE``; see :func:`lossbook.functional.sce_loss`.
+    """Symmetric cross entropy, ``alpha * CE + beta * RCE``; see [sce_loss][lossbook.functional.sce_loss].
 
     Args:
         alpha: weight of cross entropy, ``>= 0``.
         beta: weight of reverse cross entropy, ``>= 0``.
-        log_zero: the constant A replacing log 0 (the paper's -4.0), or ``"clamp"`` for the
-            authors' code (A = ln 1e-4, about -9.21).
+        log_zero: the constant A replacing log 0 (the paper's -4.0), or the published code to
+            reproduce: ``"authors-keras"`` or ``"sceloss-reproduce"`` (both A = ln 1e-4).
         reduction: ``"none"`` | ``"mean"`` | ``"sum"``.
 
     Shape:
@@ -127,29 +132,29 @@ class SCELoss(nn.Module):
 
     Examples:
         >>> from lossbook import SCELoss
-        >>> SCELoss(alpha=6.0, beta=0.1, log_zero="clamp")
-        SCELoss(alpha=6.0, beta=0.1, log_zero='clamp', reduction='mean')
+        >>> SCELoss(alpha=6.0, beta=0.1, log_zero="authors-keras")
+        SCELoss(alpha=6.0, beta=0.1, log_zero='authors-keras', reduction='mean')
     """
 
     def __init__(
         self,
         alpha: float,
         beta: float,
-        log_zero: float | Literal["clamp"] = -4.0,
-        reduction: str = "mean",
+        log_zero: float | Literal["authors-keras", "sceloss-reproduce"] = -4.0,
+        reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
-        check_non_negative("alpha", alpha)
-        check_non_negative("beta", beta)
+        self.alpha = check_non_negative("alpha", alpha)
+        self.beta = check_non_negative("beta", beta)
+        self.log_zero = check_log_zero(log_zero)
         check_reduction(reduction)
-        functional._check_log_zero(log_zero)
-        self.alpha = alpha
-        self.beta = beta
-        self.log_zero = log_zero
         self.reduction = reduction
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return functional.sce_loss(input, target, self.alpha, self.beta, self.log_zero, self.reduction)
+        return sce_loss(input, target, self.alpha, self.beta, self.log_zero, self.reduction)
 
     def extra_repr(self) -> str:
-        return f"alpha={self.alpha}, beta={self.beta}, log_zero={self.log_zero!r}, reduction={self.reduction!r}"
+        return (
+            f"alpha={self.alpha}, beta={self.beta}, log_zero={self.log_zero!r}, "
+            f"reduction={self.reduction!r}"
+        )

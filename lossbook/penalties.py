@@ -21,26 +21,10 @@ from typing import Any, Literal, Union
 import torch
 from torch import nn
 
+from lossbook._validation import check_include, check_module, check_non_negative
+
 Include = Union[Literal["weights", "all"], Callable[[str, nn.Parameter], bool]]
 
-def _check_model(model: Any) -> None:
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
-
-
-def _check_coefficient(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a non-negative number, got {value!r}")
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-
-
-def _check_include(include: Any) -> None:
-    if callable(include) or include in ("weights", "all"):
-        return
-    raise ValueError(
-        f"include={include!r} is not supported; use 'weights', 'all' or a function (name, parameter) -> bool"
-    )
 
 
 # --8<-- [start:weights]
@@ -60,8 +44,9 @@ NORM_LAYERS: tuple[type[nn.Module], ...] = tuple(
 def is_weight(module: nn.Module, local_name: str) -> bool:
     """Whether the parameter ``local_name`` held directly by ``module`` is a weight.
 
-    A bias (any name containing ``"bias"``, such as ``bias`` or an LSTM's ``bias_ih_l0``) is not,
-    and neither is a parameter of a normalisation layer; everything else is.
+    A bias (any name containing ``"bias"``, such as ``bias`` or an LSTM's
+    ``bias_ih_l0``) is not, and neither is a parameter of a normalisation layer;
+    everything else is.
 
     Examples:
         >>> from torch import nn
@@ -90,8 +75,8 @@ def select_parameters(model: nn.Module, include: Include = "weights") -> list[tu
         >>> [name for name, _ in select_parameters(net, include=lambda name, p: name.startswith("1."))]
         ['1.weight', '1.bias']
     """
-    _check_model(model)
-    _check_include(include)
+    check_module("model", model)
+    check_include(include)
     chosen: list[tuple[str, nn.Parameter]] = []
     seen: set[int] = set()
     for module_name, module in model.named_modules():
@@ -121,7 +106,10 @@ def sum_abs(tensors: Iterable[torch.Tensor]) -> torch.Tensor:
 
 
 def sum_squares(tensors: Iterable[torch.Tensor]) -> torch.Tensor:
-    """The sum of the squares of all elements of ``tensors``: never a norm, whose gradient is nan at 0."""
+    """The sum of the squares of all elements of ``tensors``.
+
+    Never a norm: the gradient of a norm is nan at 0.
+    """
     total = torch.zeros(())
     for tensor in tensors:
         total = total + tensor.pow(2).sum()
@@ -160,7 +148,7 @@ def l1_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
         >>> l1_penalty(layer, weight=0.1, include="all")
         tensor(1.7000, grad_fn=<MulBackward0>)
     """
-    _check_coefficient("weight", weight)
+    weight = check_non_negative("weight", weight)
     return weight * sum_abs(parameter for _, parameter in select_parameters(model, include))
 
 
@@ -199,7 +187,7 @@ def l2_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
         >>> zero.weight.grad  # finite at zero
         tensor([[0., 0.]])
     """
-    _check_coefficient("weight", weight)
+    weight = check_non_negative("weight", weight)
     return 0.5 * weight * sum_squares(parameter for _, parameter in select_parameters(model, include))
 
 
@@ -207,34 +195,27 @@ def l2_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
 def param_groups(
     model: nn.Module, weight_decay: float, include: Include = "weights", **options: Any
 ) -> list[dict[str, Any]]:
-    """Optimizer parameter groups: ``weight_decay`` on the selected parameters, none on the rest.
+    """Parameter groups: ``weight_decay`` on the selected parameters, none on the rest.
 
-    Pass the result to any ``torch.optim`` optimizer in place of ``model.parameters()``. Build
-    it from the network itself, not from a wrapper (a trainer, a ``LightningModule``) that also
-    holds a loss or metric with parameters of its own: those would be decayed too.
-
-    Args:
-        model: the module whose parameters are grouped.
-        weight_decay: the decay coefficient of the first group.
-        include: which parameters are decayed: ``"weights"`` (default: no biases, no
-            normalisation parameters), ``"all"``, or a function ``(name, parameter) -> bool``.
-        **options: other per-group options (``lr``, ``momentum``, ...) set on both groups.
-
-    Returns:
-        ``[{"params": decayed, "weight_decay": weight_decay, ...}, {"params": others,
-        "weight_decay": 0.0, ...}]``, leaving out a group that would be empty.
+    Pass the result to a ``torch.optim`` optimizer in place of ``model.parameters()``.
+    Build it from the network itself, not from a wrapper that also holds a loss or a
+    metric with parameters of its own: those would be decayed too. ``include`` selects
+    as in [l2_penalty][lossbook.penalties.l2_penalty]; ``**options`` (``lr``, ...) go to
+    both groups. A group that would be empty is left out.
 
     Examples:
-        >>> import torch
-        >>> from torch import nn
         >>> net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
         >>> groups = param_groups(net, weight_decay=1e-4)
         >>> [(len(g["params"]), g["weight_decay"]) for g in groups]
         [(2, 0.0001), (4, 0.0)]
         >>> optimizer = torch.optim.SGD(groups, lr=0.1, momentum=0.9)
     """
-    if isinstance(weight_decay, bool) or not isinstance(weight_decay, (int, float)) or not 0 <= weight_decay < math.inf:
-        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}")
+    if isinstance(weight_decay, bool) or not (
+        isinstance(weight_decay, (int, float)) and 0 <= weight_decay < math.inf
+    ):  # the rule of lossbook._validation.check_non_negative, written out for the page
+        raise ValueError(
+            f"weight_decay must be a finite number >= 0, got {weight_decay!r}"
+        )
     chosen = {id(parameter) for _, parameter in select_parameters(model, include)}
     decayed: list[nn.Parameter] = []
     others: list[nn.Parameter] = []

@@ -1,7 +1,7 @@
 """Every figure of the book, drawn with matplotlib at build time.
 
 A figure is a function that returns a ``matplotlib.figure.Figure``, registered under a name with
-``@figure("name")``. The site build (``hooks/figures.py``) calls :func:`render_svg` for each
+``@figure("name")``. The site build (``hooks/figures.py``) calls [render_svg][lossbook.plots.render_svg] for each
 registered name in a light and a dark theme and serves the results as
 ``figures/<name>.light.svg`` and ``figures/<name>.dark.svg``; a page shows both with Material's
 ``#only-light`` / ``#only-dark`` image suffixes. This module is the one place that renders figures.

@@ -11,8 +11,8 @@ $$
 \qquad N = \sum_{m} n_m .
 $$
 
-:func:`count_items` computes \(N\) (summed over ranks when ``torch.distributed`` is
-initialised) and :func:`token_loss` computes one call's share \(\sum_{i \in m} \ell_i / N\).
+[count_items][lossbook.reductions.count_items] computes \(N\) (summed over ranks when ``torch.distributed`` is
+initialised) and [token_loss][lossbook.reductions.token_loss] computes one call's share \(\sum_{i \in m} \ell_i / N\).
 The chapter "Reductions at scale" shows both in use.
 
 Examples:
@@ -32,40 +32,22 @@ Examples:
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from lossbook._validation import (
+    check_class_dtype,
+    check_class_weight,
+    check_floating,
+    check_integer,
+    check_n_items,
+    values_checked,
+)
+
 __all__ = ["count_items", "sum_then_divide", "token_loss"]
-
-
-def _check_target(name: str, target: object) -> None:
-    if not isinstance(target, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of class indices, got {type(target).__name__}")
-    if target.is_floating_point() or target.is_complex() or target.dtype == torch.bool:
-        raise ValueError(
-            f"{name} must hold integer class indices (ignore_index applies to those), got dtype {target.dtype}"
-        )
-
-
-def _check_ignore_index(ignore_index: object) -> None:
-    if isinstance(ignore_index, bool) or not isinstance(ignore_index, numbers.Integral):
-        raise ValueError(f"ignore_index must be an int, got {ignore_index!r}")
-
-
-def _check_weight(weight: torch.Tensor | None) -> None:
-    if weight is None:
-        return
-    if not isinstance(weight, torch.Tensor):
-        raise TypeError(f"weight must be a torch.Tensor or None, got {type(weight).__name__}")
-    if weight.dim() != 1 or not weight.is_floating_point():
-        raise ValueError(
-            f"weight must be a 1-D floating-point tensor with one entry per class, "
-            f"got shape {tuple(weight.shape)} and dtype {weight.dtype}"
-        )
 
 
 def count_items(
@@ -125,9 +107,9 @@ def count_items(
     if len(batches) == 0:
         raise ValueError("targets must hold at least one tensor, got an empty sequence")
     for index, batch in enumerate(batches):
-        _check_target("targets" if batches is not targets else f"targets[{index}]", batch)
-    _check_ignore_index(ignore_index)
-    _check_weight(weight)
+        check_class_dtype("targets" if batches is not targets else f"targets[{index}]", batch)
+    check_integer("ignore_index", ignore_index)
+    check_class_weight(weight)
 
     total = None
     for batch in batches:
@@ -135,36 +117,19 @@ def count_items(
         if weight is None:
             count = kept.sum(dtype=torch.int64)
         else:
-            if batch.device.type == "cpu":
+            if values_checked(batch):
                 classes = batch[kept]
                 if classes.numel() and (classes.min() < 0 or classes.max() >= weight.numel()):
                     raise ValueError(
                         f"targets hold class indices outside [0, {weight.numel() - 1}] "
                         f"(the classes of weight) that are not ignore_index={ignore_index}"
                     )
-            safe = torch.where(kept, batch, torch.zeros_like(batch))
+            safe = torch.where(kept, batch, torch.zeros_like(batch)).long()  # uint8 is a mask
             count = torch.where(kept, weight.to(batch.device)[safe], 0).sum()
         total = count if total is None else total + count
     if dist.is_available() and dist.is_initialized():
         dist.all_reduce(total, op=dist.ReduceOp.SUM, group=group)
     return total
-
-
-def _check_n_items(n_items: object) -> None:
-    if isinstance(n_items, torch.Tensor):
-        if n_items.numel() != 1:
-            raise ValueError(f"n_items must be a number or a one-element tensor, got shape {tuple(n_items.shape)}")
-        if n_items.device.type != "cpu":
-            return  # checking the value would wait for the device; trust it
-        value = n_items.item()
-    elif isinstance(n_items, numbers.Real) and not isinstance(n_items, bool):
-        value = n_items
-    else:
-        raise ValueError(f"n_items must be a positive number or a one-element tensor, got {n_items!r}")
-    if not value > 0:
-        raise ValueError(
-            f"n_items must be positive (the number of non-ignored items in the whole step), got {value}"
-        )
 
 
 def sum_then_divide(loss_sum: torch.Tensor, n_items: int | float | torch.Tensor) -> torch.Tensor:
@@ -175,7 +140,7 @@ def sum_then_divide(loss_sum: torch.Tensor, n_items: int | float | torch.Tensor)
     $$
 
     with \(N\) the count of the whole optimizer step (all micro-batches, all ranks), usually
-    from :func:`count_items`. Summing the results of every call of a step gives the mean over
+    from [count_items][lossbook.reductions.count_items]. Summing the results of every call of a step gives the mean over
     the step, whatever the sizes of the calls.
 
     Args:
@@ -195,11 +160,10 @@ def sum_then_divide(loss_sum: torch.Tensor, n_items: int | float | torch.Tensor)
         >>> sum_then_divide(torch.tensor(6.0), torch.tensor(4))
         tensor(1.5000)
     """
-    if not isinstance(loss_sum, torch.Tensor) or not loss_sum.is_floating_point():
-        raise ValueError(
-            f"loss_sum must be a floating-point tensor (a loss with reduction='sum'), got {loss_sum!r}"
-        )
-    _check_n_items(n_items)
+    if not isinstance(loss_sum, torch.Tensor):
+        raise ValueError(f"loss_sum must be a floating-point tensor, got {loss_sum!r}")
+    check_floating("loss_sum", loss_sum)
+    check_n_items(n_items)
     return loss_sum / n_items
 
 
@@ -218,7 +182,7 @@ def token_loss(
     \log \frac{e^{x_{i, y_i}}}{\sum_c e^{x_{i,c}}}
     $$
 
-    With ``n_items`` from :func:`count_items` on this call's own ``target`` it equals
+    With ``n_items`` from [count_items][lossbook.reductions.count_items] on this call's own ``target`` it equals
     ``F.cross_entropy(input, target, weight=weight, ignore_index=ignore_index)``. With the
     count of all micro-batches (and ranks) of a step, the losses of the calls add up to that
     mean over the whole step, and so do their gradients. Under ``DistributedDataParallel``,
@@ -227,9 +191,9 @@ def token_loss(
     Args:
         input: logits, as for ``F.cross_entropy``.
         target: class indices, ``ignore_index`` where there is nothing to predict.
-        n_items: the positive count \(N\) of the step, see :func:`count_items`.
+        n_items: the positive count \(N\) of the step, see [count_items][lossbook.reductions.count_items].
         weight: optional class weights of shape ``(C,)``; pass the same to
-            :func:`count_items`.
+            [count_items][lossbook.reductions.count_items].
         ignore_index: target value that contributes nothing, as in ``F.cross_entropy``.
 
     Shape:
@@ -251,9 +215,11 @@ def token_loss(
         >>> F.cross_entropy(logits, target)  # the whole step in one call
         tensor(1.1629)
     """
-    _check_target("target", target)
-    _check_ignore_index(ignore_index)
-    _check_weight(weight)
-    _check_n_items(n_items)
-    loss_sum = F.cross_entropy(input, target, weight=weight, ignore_index=ignore_index, reduction="sum")
+    check_class_dtype("target", target)
+    check_integer("ignore_index", ignore_index)
+    check_class_weight(weight)
+    check_n_items(n_items)
+    loss_sum = F.cross_entropy(
+        input, target.long(), weight=weight, ignore_index=ignore_index, reduction="sum"
+    )
     return sum_then_divide(loss_sum, n_items)

@@ -28,7 +28,9 @@ import torch
 def binary_cross_entropy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Mean negative Bernoulli log-likelihood; probs and labels have the same shape."""
     if probs.shape != labels.shape:
-        raise ValueError(f"labels shape {tuple(labels.shape)} must match probs shape {tuple(probs.shape)}")
+        raise ValueError(
+            f"labels shape {tuple(labels.shape)} must match probs {tuple(probs.shape)}"
+        )
     log_likelihood = torch.xlogy(labels, probs) + torch.xlogy(1 - labels, 1 - probs)
     return -log_likelihood.mean()
 # --8<-- [end:binary_cross_entropy]
@@ -36,22 +38,23 @@ def binary_cross_entropy(probs: torch.Tensor, labels: torch.Tensor) -> torch.Ten
 
 # --8<-- [start:log_loss]
 def log_loss(probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean of -log(probability of the true class); probs (N, C), labels (N,) class indices."""
-    if probs.dim() != 2 or labels.shape != probs.shape[:1] or labels.is_floating_point():
+    """Mean of -log(probability of the true class); probs (N, C), labels (N,)."""
+    shape_ok = probs.dim() == 2 and labels.shape == probs.shape[:1]
+    if not shape_ok or labels.is_floating_point() or labels.dtype == torch.bool:
         raise ValueError(
             f"need probs of shape (N, C) and integer labels of shape (N,), "
             f"got {tuple(probs.shape)} and {tuple(labels.shape)} ({labels.dtype})"
         )
-    true_class_probs = probs[torch.arange(len(labels)), labels]
+    true_class_probs = probs[torch.arange(len(labels)), labels.long()]  # uint8: no mask
     return -true_class_probs.log().mean()
 # --8<-- [end:log_loss]
 
 
 # --8<-- [start:entropy_and_kl]
 def cross_entropy(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
-    """H(p, q) = -sum_k p_k log q_k, averaged over rows; p and q are (N, C) distributions."""
+    """H(p, q) = -sum_k p_k log q_k, averaged over rows; p, q: (N, C) distributions."""
     if p.shape != q.shape:
-        raise ValueError(f"q shape {tuple(q.shape)} must match p shape {tuple(p.shape)}")
+        raise ValueError(f"q shape {tuple(q.shape)} must match p {tuple(p.shape)}")
     return -torch.xlogy(p, q).sum(dim=-1).mean()
 
 

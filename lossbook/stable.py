@@ -31,6 +31,7 @@ from lossbook._validation import (
     Reduction,
     check_broadcastable_to,
     check_floating,
+    check_reduction,
     check_same_shape,
     reduce,
 )
@@ -42,33 +43,38 @@ __all__ = ["bce_with_logits_terms", "bce_with_logits", "StableBCEWithLogitsLoss"
 def bce_with_logits_terms(
     logits: torch.Tensor, target: torch.Tensor, pos_weight: torch.Tensor | None = None
 ) -> torch.Tensor:
-    """Element-wise binary cross entropy of logits: ``max(x, 0) - x*y + log(1 + exp(-|x|))``.
+    """Element-wise binary cross entropy of logits, ``max(x, 0) - x*y + log1p(e^-|x|)``.
 
-    No exponential sees a positive argument, so nothing overflows. With ``pos_weight`` w the
-    positive term is weighted as in PyTorch: ``(1 - y)*x + (1 + (w - 1)*y) * log(1 + exp(-x))``.
+    No exponential sees a positive argument, so nothing overflows. With ``pos_weight`` w
+    the positive term is weighted as in PyTorch:
+    ``(1 - y)*x + (1 + (w - 1)*y) * log(1 + exp(-x))``.
 
     Args:
         logits: raw scores x, any shape, floating point.
         target: labels y in [0, 1], same shape as ``logits``.
-        pos_weight: weight of the positive term, broadcast against ``logits``, or ``None``.
+        pos_weight: weight of the positive term, broadcast against ``logits``, or
+            ``None``.
 
     Returns:
         The loss of each element, with the shape of ``logits``.
 
     Examples:
         >>> import torch
-        >>> bce_with_logits_terms(torch.tensor([-100.0, 0.0, 2.0]), torch.tensor([1.0, 1.0, 1.0]))
+        >>> ones = torch.tensor([1.0, 1.0, 1.0])
+        >>> bce_with_logits_terms(torch.tensor([-100.0, 0.0, 2.0]), ones)
         tensor([100.0000,   0.6931,   0.1269])
-        >>> bce_with_logits_terms(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]), torch.tensor(3.0))
+        >>> x, y = torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0])
+        >>> bce_with_logits_terms(x, y, torch.tensor(3.0))
         tensor([2.0794, 0.6931])
     """
     magnitude = logits.abs()
-    log1p_exp_neg_abs = torch.log1p(torch.exp(-magnitude))  # exp of a number <= 0: no overflow
-    # max(x, 0) as (x + |x|) / 2: the same value, and autograd's slope at x = 0 is 1/2, as it should be
+    log1p_exp_neg_abs = torch.log1p(torch.exp(-magnitude))  # exp of x <= 0: no overflow
+    # max(x, 0) as (x + |x|) / 2: the same value, and autograd's slope at x = 0 is 1/2
     relu = (logits + magnitude) / 2
     if pos_weight is None:
         return relu - logits * target + log1p_exp_neg_abs
-    softplus_neg = relu - logits + log1p_exp_neg_abs  # log(1 + exp(-x)) = log(1 + exp(x)) - x
+    # log(1 + exp(-x)) = log(1 + exp(x)) - x
+    softplus_neg = relu - logits + log1p_exp_neg_abs
     return (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_neg
 # --8<-- [end:bce_with_logits_terms]
 
@@ -129,11 +135,12 @@ def bce_with_logits(
     """
     check_floating("input", input)
     check_floating("target", target)
-    check_same_shape(input, target)
+    check_same_shape("target", target, input)
     if weight is not None:
         check_broadcastable_to("weight", weight, input.shape)
     if pos_weight is not None:
         check_broadcastable_to("pos_weight", pos_weight, input.shape)
+    check_reduction(reduction)
     loss = bce_with_logits_terms(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
@@ -142,6 +149,9 @@ def bce_with_logits(
 
 class StableBCEWithLogitsLoss(nn.Module):
     """Module form of ``bce_with_logits``; stores ``weight``, ``pos_weight`` and ``reduction``.
+
+    ``weight`` and ``pos_weight`` are buffers, as in ``nn.BCEWithLogitsLoss``: they are in
+    ``state_dict()`` and follow ``.to(device)`` and ``.double()``.
 
     Args:
         weight: a factor for each element's loss, broadcast to the input's shape.
@@ -166,9 +176,12 @@ class StableBCEWithLogitsLoss(nn.Module):
         reduction: Reduction = "mean",
     ) -> None:
         super().__init__()
-        reduce(torch.zeros(()), reduction)  # fail now on an unknown reduction, not at the first call
-        self.weight = weight
-        self.pos_weight = pos_weight
+        for name, tensor in (("weight", weight), ("pos_weight", pos_weight)):
+            if tensor is not None:
+                check_floating(name, tensor)
+        check_reduction(reduction)  # fail now on an unknown reduction, not at the first call
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
         self.reduction = reduction
 
     def forward(self, input: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

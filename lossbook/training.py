@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from lossbook._validation import check_choice, check_integer
+
 MODES = ("min", "max")
 
 
@@ -80,15 +82,6 @@ class History(list):
             text = "  ".join(value.rjust(width) for value, width in zip(line, widths))
             lines.append(text + (" *" if row.get("epoch") == self.best_epoch else ""))
         return "\n".join(lines)
-
-
-def _check_fit_arguments(epochs: int, monitor: str, mode: str, patience: int | None) -> None:
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an integer >= 1, got {epochs!r}")
-    if mode not in MODES:
-        raise ValueError(f"mode={mode!r} is not supported; use 'min' or 'max'")
-    if patience is not None and (isinstance(patience, bool) or not isinstance(patience, int) or patience < 1):
-        raise ValueError(f"patience must be an integer >= 1 or None (no early stopping), got {patience!r}")
 
 
 def _run_epoch(
@@ -214,7 +207,10 @@ def fit(
             2  0.0500      0.6853     0.6716    0.7003   0.5696
             3  0.0500      0.6024     0.7708    0.6520   0.6608 *
     """
-    _check_fit_arguments(epochs, monitor, mode, patience)
+    check_integer("epochs", epochs, minimum=1)
+    check_choice("mode", mode, MODES)
+    if patience is not None:  # None: no early stopping
+        check_integer("patience", patience, minimum=1)
     from tqdm import tqdm  # imported here: `import lossbook` needs torch only
 
     if metrics is None:

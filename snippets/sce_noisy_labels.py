@@ -1,5 +1,4 @@
-"""Cross entropy against symmetric cross entropy on a synthetic data set with 40% flipped labels."""
-
+"""Cross entropy against symmetric cross entropy with 40% flipped labels (synthetic)."""
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -7,34 +6,24 @@ from torch import nn
 from lossbook import sce_loss
 
 threads = torch.get_num_threads()
-torch.set_num_threads(1)  # tiny tensors: one thread is fastest, and the run is reproducible
+torch.set_num_threads(1)  # tiny tensors: one thread is fastest and reproducible
 torch.manual_seed(0)
 num_classes, dim, n_train, n_test, noise = 6, 10, 500, 2000, 0.4
-
-# One Gaussian blob per class.
-centres = torch.randn(num_classes, dim) * 2.0
-
+centres = torch.randn(num_classes, dim) * 2.0  # one Gaussian blob per class
 
 def sample(n):
     labels = torch.randint(0, num_classes, (n,))
     return centres[labels] + torch.randn(n, dim), labels
 
-
 x_train, y_clean = sample(n_train)
 x_test, y_test = sample(n_test)
-
-# Flip 40% of the training labels to another class, chosen uniformly.
-flip = torch.rand(n_train) < noise
+flip = torch.rand(n_train) < noise  # flip 40% of the labels to another class, uniformly
 shift = torch.randint(1, num_classes, (n_train,))
 y_noisy = torch.where(flip, (y_clean + shift) % num_classes, y_clean)
-
-runs = {
-    "CE, clean labels": (F.cross_entropy, y_clean),
-    "CE": (F.cross_entropy, y_noisy),
-    "SCE a=0.1, b=1": (lambda z, y: sce_loss(z, y, alpha=0.1, beta=1.0), y_noisy),
-    "SCE a=0.01, b=1": (lambda z, y: sce_loss(z, y, alpha=0.01, beta=1.0), y_noisy),
-}
-
+runs = {"CE, clean labels": (F.cross_entropy, y_clean),
+        "CE": (F.cross_entropy, y_noisy),
+        "SCE a=0.1, b=1": (lambda z, y: sce_loss(z, y, alpha=0.1, beta=1.0), y_noisy),
+        "SCE a=0.01, b=1": (lambda z, y: sce_loss(z, y, alpha=0.01, beta=1.0), y_noisy)}
 print(f"{'trained with':<18}{'flipped labels fitted':>23}{'clean test accuracy':>21}")
 for name, (loss_fn, labels) in runs.items():
     torch.manual_seed(1)  # the same initial weights for every run
@@ -45,7 +34,7 @@ for name, (loss_fn, labels) in runs.items():
         loss_fn(model(x_train), labels).backward()
         optimizer.step()
     with torch.no_grad():
-        fitted = (model(x_train).argmax(dim=1)[flip] == y_noisy[flip]).float().mean().item()
-        accuracy = (model(x_test).argmax(dim=1) == y_test).float().mean().item()
+        fitted = (model(x_train).argmax(1)[flip] == y_noisy[flip]).float().mean().item()
+        accuracy = (model(x_test).argmax(1) == y_test).float().mean().item()
     print(f"{name:<18}{fitted:>23.0%}{accuracy:>21.1%}")
 torch.set_num_threads(threads)

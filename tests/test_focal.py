@@ -1,12 +1,15 @@
 """lossbook's focal losses against the formulations they replace, at every logit, plus argument checks.
 
-The "common formulation" below is written out here (as ``torchvision.ops.sigmoid_focal_loss``
-computes it: probabilities first), so the tests need no torchvision.
+The "common formulation" (as ``torchvision.ops.sigmoid_focal_loss`` computes it: probabilities
+first) is imported from ``snippets/common_focal_loss.py``, the one copy the chapter and the
+benchmark use too, so the tests need no torchvision.
 """
 
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -18,17 +21,15 @@ import lossbook
 from lossbook import FocalLoss, SoftmaxFocalLoss, focal_loss, focal_loss_from_probs, softmax_focal_loss
 from lossbook.functional import _SigmoidFocalLoss
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "snippets"))
+from common_focal_loss import common_focal_loss as common_elementwise  # noqa: E402
+
 PROPERTY = settings(max_examples=50, deadline=None, derandomize=True)
 
 
 def common_focal_loss(x, y, alpha=0.25, gamma=2.0, reduction="none"):
     """The usual formulation: p = sigmoid(x), then the factors multiplied together."""
-    p = torch.sigmoid(x)
-    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    p_t = p * y + (1 - p) * (1 - y)
-    loss = ce * (1 - p_t) ** gamma
-    if alpha is not None:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+    loss = common_elementwise(x, y, alpha=alpha, gamma=gamma)
     return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
 
 
@@ -163,7 +164,7 @@ def test_gamma_0_without_alpha_is_bce_with_logits_exactly(reduction):
 def test_property_fused_node_at_gamma_0_equals_bce(data):
     # focal_loss hands gamma=0, alpha=None to PyTorch; the fused node itself must agree too.
     x, y = data
-    loss = _SigmoidFocalLoss.apply(x, y, None, 0.0)
+    loss, _ = _SigmoidFocalLoss.apply(x, y, None, 0.0, "none")
     close(loss, F.binary_cross_entropy_with_logits(x, y, reduction="none"), rtol=1e-6, atol=1e-300)
 
 
@@ -349,22 +350,22 @@ Y = torch.tensor([1.0, 0.0])
         (lambda: focal_loss(X, torch.tensor([2.0, 0.0])), "target must hold only 0 and 1"),
         (lambda: focal_loss(X, torch.tensor([float("nan"), 0.0])), "target must hold only 0 and 1"),
         (lambda: focal_loss(X, Y, reduction="avg"), "reduction='avg'"),
-        (lambda: focal_loss(X, Y, alpha=1.5), "alpha must be in"),
-        (lambda: focal_loss(X, Y, alpha=-0.1), "alpha must be in"),
-        (lambda: focal_loss(X, Y, alpha="0.25"), "alpha must be a number"),
+        (lambda: focal_loss(X, Y, alpha=1.5), r"alpha must be a number in \[0, 1\]"),
+        (lambda: focal_loss(X, Y, alpha=-0.1), r"alpha must be a number in \[0, 1\]"),
+        (lambda: focal_loss(X, Y, alpha="0.25"), "alpha must be a real number"),
         (lambda: focal_loss(X, Y, gamma=-1.0), "gamma must be a finite number >= 0"),
         (lambda: focal_loss(X, Y, gamma=float("nan")), "gamma must be"),
         (lambda: focal_loss(torch.tensor([1, 0]), Y), "input must be a floating-point tensor"),
-        (lambda: FocalLoss(alpha=2.0), "alpha must be in"),
+        (lambda: FocalLoss(alpha=2.0), r"alpha must be a number in \[0, 1\]"),
         (lambda: FocalLoss(gamma=-2.0), "gamma must be"),
         (lambda: FocalLoss(reduction="batchmean"), "reduction="),
         (lambda: focal_loss_from_probs(torch.tensor([1.2, 0.5]), Y), "input must hold probabilities"),
         (lambda: focal_loss_from_probs(torch.tensor([-0.1, 0.5]), Y), "input must hold probabilities"),
         (lambda: focal_loss_from_probs(torch.tensor([0.5, 0.5]), torch.tensor([1.0, 3.0])), "target must hold only"),
-        (lambda: focal_loss_from_probs(torch.tensor([0.5, 0.5]), Y, alpha=7), "alpha must be in"),
+        (lambda: focal_loss_from_probs(torch.tensor([0.5, 0.5]), Y, alpha=7), r"alpha must be a number in \[0, 1\]"),
         (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([0, 3])), r"target must hold class indices in \[0, 3\)"),
         (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([-1, 0])), "target must hold class indices"),
-        (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([0.0, 1.0])), "integer tensor"),
+        (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([0.0, 1.0])), "integer class indices"),
         (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([0, 1, 2])), "target shape"),
         (lambda: softmax_focal_loss(torch.randn(3), torch.tensor([0, 1, 2])), "input must have shape"),
         (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([0, 1]), alpha=[0.5, 0.5]), "one weight per class"),
@@ -373,7 +374,8 @@ Y = torch.tensor([1.0, 0.0])
         (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([0, 1]), gamma=-0.5), "gamma must be"),
         (lambda: softmax_focal_loss(torch.randn(2, 3), torch.tensor([0, 1]), reduction="max"), "reduction="),
         (lambda: softmax_focal_loss(torch.tensor([[1, 2]]), torch.tensor([0])), "input must be a floating-point"),
-        (lambda: SoftmaxFocalLoss(alpha=[0.5, -0.5]), "alpha must be None or a 1-D sequence"),
+        (lambda: SoftmaxFocalLoss(alpha=[0.5, -0.5]), r"alpha must hold weights in \[0, 1\]"),
+        (lambda: focal_loss(X, Y.clone().requires_grad_()), "target must not require grad"),
     ],
 )
 def test_bad_arguments_raise_value_error_naming_them(call, message):
