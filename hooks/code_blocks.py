@@ -12,7 +12,9 @@ things must hold before that:
   ``docs/stylesheets/extra.css`` hides the prompts (``.gp``) and the output (``.go``) of doctest
   blocks while it does. Pygments ends each output line's span before the line break, so hiding
   the span would leave an empty line in the copy for every output line; the line break is moved
-  inside the span, so the copy is the program without its output. (Otherwise Pygments would
+  inside the span, so the copy is the program without its output. A doctest's expected exception
+  (its ``Traceback`` line ``.gt``, the ``...`` and the error line ``.gr``) is wrapped, line breaks
+  included, in one ``.gt`` span, which the stylesheet hides too. (Otherwise Pygments would
   have to wrap every line of every block in a span of its own, ``line_spans``, which doubled the
   elements of the code blocks of every page.)
 * Fewer elements. Pygments wraps every name in ``<span class="n">``, and Material colours that
@@ -27,6 +29,8 @@ import re
 CODE_START = re.compile(r"(<pre\b[^>]*>(?:<span></span>)?)<code>")
 OUTPUT_LINE = re.compile(r'(<span class="go">[^<]*)</span>\n')
 NAME = re.compile(r'<span class="n">([^<]*)</span>')
+# From a Traceback line to the end of the next error line, with no prompt in between.
+TRACEBACK = re.compile(r'<span class="gt">(?:(?!<span class="gp">).)*?<span class="gr">[^\n]*\n', re.DOTALL)
 
 
 def on_page_content(html: str, page, config, files) -> str:
@@ -34,4 +38,6 @@ def on_page_content(html: str, page, config, files) -> str:
     html = NAME.sub(r"\1", html)
     if 'class="go"' in html:
         html = OUTPUT_LINE.sub(lambda match: match[1] + "\n</span>", html)
+    if 'class="gt"' in html:
+        html = TRACEBACK.sub(lambda match: f'<span class="gt">{match[0]}</span>', html)
     return html

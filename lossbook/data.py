@@ -39,6 +39,8 @@ def make_rings(
           needs no reshaping.
 
     Examples:
+        >>> import torch
+        >>> from lossbook import make_rings
         >>> X, y = make_rings(n_pos=3, n_neg=2, seed=0)
         >>> X.shape, y.shape, X.dtype
         (torch.Size([5, 2]), torch.Size([5, 1]), torch.float32)

@@ -50,6 +50,7 @@ def is_weight(module: nn.Module, local_name: str) -> bool:
 
     Examples:
         >>> from torch import nn
+        >>> from lossbook.penalties import is_weight
         >>> is_weight(nn.Linear(2, 3), "weight"), is_weight(nn.Linear(2, 3), "bias")
         (True, False)
         >>> is_weight(nn.LayerNorm(3), "weight")
@@ -69,6 +70,7 @@ def select_parameters(model: nn.Module, include: Include = "weights") -> list[tu
 
     Examples:
         >>> from torch import nn
+        >>> from lossbook.penalties import select_parameters
         >>> net = nn.Sequential(nn.Linear(2, 3), nn.LayerNorm(3), nn.Linear(3, 1))
         >>> [name for name, _ in select_parameters(net)]
         ['0.weight', '2.weight']
@@ -139,10 +141,12 @@ def l1_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
     Examples:
         >>> import torch
         >>> from torch import nn
+        >>> from lossbook.penalties import l1_penalty
         >>> layer = nn.Linear(2, 1)
         >>> with torch.no_grad():
         ...     _ = layer.weight.copy_(torch.tensor([[3.0, -4.0]]))
         ...     _ = layer.bias.fill_(10.0)
+        ...
         >>> l1_penalty(layer, weight=0.1)
         tensor(0.7000, grad_fn=<MulBackward0>)
         >>> l1_penalty(layer, weight=0.1, include="all")
@@ -175,10 +179,12 @@ def l2_penalty(model: nn.Module, weight: float = 1.0, include: Include = "weight
     Examples:
         >>> import torch
         >>> from torch import nn
+        >>> from lossbook.penalties import l2_penalty
         >>> layer = nn.Linear(2, 1)
         >>> with torch.no_grad():
         ...     _ = layer.weight.copy_(torch.tensor([[3.0, -4.0]]))
         ...     _ = layer.bias.fill_(10.0)
+        ...
         >>> l2_penalty(layer, weight=0.1)
         tensor(1.2500, grad_fn=<MulBackward0>)
         >>> zero = nn.Linear(2, 1, bias=False)
@@ -204,6 +210,9 @@ def param_groups(
     both groups. A group that would be empty is left out.
 
     Examples:
+        >>> import torch
+        >>> from torch import nn
+        >>> from lossbook.penalties import param_groups
         >>> net = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1))
         >>> groups = param_groups(net, weight_decay=1e-4)
         >>> [(len(g["params"]), g["weight_decay"]) for g in groups]

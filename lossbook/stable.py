@@ -60,6 +60,7 @@ def bce_with_logits_terms(
 
     Examples:
         >>> import torch
+        >>> from lossbook.stable import bce_with_logits_terms
         >>> ones = torch.tensor([1.0, 1.0, 1.0])
         >>> bce_with_logits_terms(torch.tensor([-100.0, 0.0, 2.0]), ones)
         tensor([100.0000,   0.6931,   0.1269])
@@ -120,6 +121,7 @@ def bce_with_logits(
     Examples:
         >>> import torch
         >>> import torch.nn.functional as F
+        >>> from lossbook.stable import bce_with_logits
         >>> logits = torch.tensor([[2.0, -1.0], [-3.0, 0.5]])
         >>> labels = torch.tensor([[1.0, 0.0], [1.0, 1.0]])
         >>> bce_with_logits(logits, labels)
@@ -164,6 +166,7 @@ class StableBCEWithLogitsLoss(nn.Module):
 
     Examples:
         >>> import torch
+        >>> from lossbook.stable import StableBCEWithLogitsLoss
         >>> loss = StableBCEWithLogitsLoss(pos_weight=torch.tensor(3.0))
         >>> loss(torch.tensor([0.0, 0.0]), torch.tensor([1.0, 0.0]))
         tensor(1.3863)

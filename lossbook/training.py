@@ -53,6 +53,7 @@ class History(list):
             digits: decimals shown for floating-point values.
 
         Examples:
+            >>> from lossbook.training import History
             >>> history = History(monitor="val_loss", mode="min")
             >>> history += [{"epoch": 1, "val_loss": 0.5}, {"epoch": 2, "val_loss": 0.25}]
             >>> history.best_epoch = 2

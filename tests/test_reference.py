@@ -120,14 +120,40 @@ def test_copying_the_examples_in_order_runs(reference: BeautifulSoup, tmp_path: 
 
 
 def test_copy_simulation_hides_prompts_outputs_and_tracebacks() -> None:
-    html = (
-        '<pre><code><span><a></a><span class="gp">&gt;&gt;&gt; </span><span class="n">f</span>()\n</span>'
-        '<span><a></a><span class="gt">Traceback (most recent call last):</span>\n</span>'
-        '<span><a></a><span class="c">...</span>\n</span>'
-        '<span><a></a><span class="gr">ValueError</span>: <span class="n">bad</span>\n</span>'
-        '<span><a></a><span class="gp">&gt;&gt;&gt; </span><span class="n">g</span>()\n</span>'
-        '<span><a></a><span class="go">1</span>\n</span></code></pre>'
+    """A doctest block as Pygments writes it, through hooks/code_blocks.py, then copied."""
+    from hooks.code_blocks import on_page_content
+
+    html = on_page_content(
+        '<pre><span></span><code><span class="gp">&gt;&gt;&gt; </span>f<span class="p">()</span>\n'
+        '<span class="gt">Traceback (most recent call last):</span>\n'
+        '<span class="c">...</span>\n'
+        '<span class="gr">ValueError</span>: bad\n'
+        '<span class="gp">&gt;&gt;&gt; </span>g<span class="p">()</span>\n'
+        '<span class="go">1</span>\n</code></pre>',
+        None, None, None,
     )
     pre = BeautifulSoup(html, "html.parser").find("pre")
     selectors = copy_hidden_selectors(STYLESHEET.read_text(encoding="utf-8"))
     assert copied_text(pre, selectors) == "f()\ng()\n"
+
+
+def test_each_docstring_example_runs_alone() -> None:
+    """A reader copies one object's example, not the whole page: each must import what it uses.
+
+    The docstring doctests (conftest.py) run with the module's globals; here each runs in an
+    empty namespace, as a paste into a fresh interpreter does.
+    """
+    import doctest
+    import importlib
+    import pkgutil
+
+    import lossbook
+
+    finder, runner = doctest.DocTestFinder(), doctest.DocTestRunner()
+    failing = []
+    for info in pkgutil.iter_modules(lossbook.__path__):
+        module = importlib.import_module(f"lossbook.{info.name}")
+        for test in finder.find(module, globs={}):
+            if test.examples and runner.run(test, out=lambda _: None).failed:
+                failing.append(test.name)
+    assert not failing, "examples that fail in a fresh namespace: " + ", ".join(failing)
