@@ -943,6 +943,9 @@ def margin_multilabel_soft_margin() -> Figure:
         gradient_label="gradient w.r.t. the logit",
     )
     left.legend(loc="upper right")
+    return fig
+
+
 # Sequence-alignment chapter (docs/losses/ctc.md). Posteriors come from enumerating every path.
 
 
