@@ -125,9 +125,24 @@ MATH_JS = """() => ({
   unrendered: document.querySelectorAll(".arithmatex, script[type^='math/']").length,
 })"""
 
-# Material adds a copy button to every code block once its script has run.
-CODE_BUTTONS_READY_JS = """() =>
-  document.querySelectorAll("article pre > code").length === document.querySelectorAll("article pre > .md-code__nav").length"""
+# Material mounts a code block (its copy button) when the block scrolls into view
+# (`content.lazy` in mkdocs.yml): ready when every block shown in the viewport has its button.
+SHOWN_CODE_JS = """(inView) => [...document.querySelectorAll("article pre > code")].filter(code => {
+  const box = code.parentElement.getBoundingClientRect();
+  return box.width > 0 && box.height > 0 && (!inView || (box.bottom > 0 && box.top < innerHeight));
+})"""
+CODE_BUTTONS_READY_JS = f"""() => ({SHOWN_CODE_JS})(true)
+  .every(code => code.parentElement.querySelector(":scope > .md-code__nav"))"""
+# Every shown code block scrolled into view in turn, so that Material mounts each; then back up.
+MOUNT_ALL_CODE_JS = f"""async () => {{
+  for (const code of ({SHOWN_CODE_JS})(false)) {{
+    code.parentElement.scrollIntoView({{block: "center"}});
+    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  }}
+  scrollTo(0, 0);
+}}"""
+ALL_CODE_BUTTONS_JS = f"""() => ({SHOWN_CODE_JS})(false)
+  .every(code => code.parentElement.querySelector(":scope > .md-code__nav"))"""
 
 # Shown and inside the viewport: an image the browser fetches now, lazy or not.
 IN_VIEW_JS = """img => {
@@ -577,6 +592,9 @@ def visit(browser, site_url: str, path: str) -> Visit:
             result.figures[scheme] = measure_figures(page, context)
             result.axe[scheme] = page.evaluate(AXE_JS, None if scheme == "light" else COLOUR_RULES)
         page.add_style_tag(content=REVEAL_CSS)
+        page.evaluate("document.querySelectorAll('article details:not([open])').forEach(d => { d.open = true; })")
+        page.evaluate(MOUNT_ALL_CODE_JS)
+        page.wait_for_function(ALL_CODE_BUTTONS_JS, timeout=WAIT_MS)
         result.code_blocks = page.evaluate(CODE_JS)
         requests.settle()
     finally:
