@@ -74,7 +74,8 @@ def select_parameters(model: nn.Module, include: Include = "weights") -> list[tu
         >>> net = nn.Sequential(nn.Linear(2, 3), nn.LayerNorm(3), nn.Linear(3, 1))
         >>> [name for name, _ in select_parameters(net)]
         ['0.weight', '2.weight']
-        >>> [name for name, _ in select_parameters(net, include=lambda name, p: name.startswith("1."))]
+        >>> first_norm = lambda name, p: name.startswith("1.")
+        >>> [name for name, _ in select_parameters(net, include=first_norm)]
         ['1.weight', '1.bias']
     """
     check_module("model", model)

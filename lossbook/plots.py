@@ -9,9 +9,9 @@ registered name in a light and a dark theme and serves the results as
 Every figure is also drawn narrow, for phones: ``render_svg(name, theme, width="narrow")``, served
 as ``figures/<name>.narrow.light.svg`` and ``.narrow.dark.svg``, which the page shows below
 ``NARROW_BELOW`` (``hooks/figures.py`` wraps each figure in a ``<picture>``). The same function
-draws both: in the narrow variant the default figure size is :data:`NARROW_WIDTH` inches wide,
+draws both: in the narrow variant the default figure size is ``NARROW_WIDTH`` inches wide,
 panels side by side in one row are stacked in one column (:func:`_stack_for_narrow`), and the
-figure is :data:`NARROW_WIDTH` wide, so that its text, drawn in points, is not shrunk on a
+figure is ``NARROW_WIDTH`` wide, so that its text, drawn in points, is not shrunk on a
 phone. A figure function may ask :func:`narrow` to adapt further (a legend in one column).
 
 Needs the ``plot`` extra (matplotlib).
@@ -92,7 +92,7 @@ def _style(theme: Theme) -> dict[str, object]:
 
 
 def _stack_for_narrow(fig: Figure) -> None:
-    """Lay ``fig`` out :data:`NARROW_WIDTH` wide: panels side by side in one row go into one column.
+    """Lay ``fig`` out ``NARROW_WIDTH`` wide: panels side by side in one row go into one column.
 
     Each panel keeps its shape (width over height), but is not made flatter than 4:3 nor taller
     than it was; a panel that shared its y axis with its neighbour gets its tick labels (and, if
@@ -401,7 +401,7 @@ def _scatter_classes(ax, X: torch.Tensor, labels: torch.Tensor) -> None:
     ax.set_aspect("equal")
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.legend(loc="upper right", markerscale=4, fontsize=9)
+    ax.legend(loc="upper right", markerscale=4, fontsize=10)
 
 
 def rings_scatter(X: torch.Tensor, y: torch.Tensor, theme: Theme = "light") -> Figure:
@@ -450,7 +450,7 @@ def history_curves(history: list[dict], monitor: str = "val_auc", best_epoch: in
                 ax.axvline(best_epoch, linestyle="--", color=plt.rcParams["text.color"], alpha=0.6, label=f"best epoch ({best_epoch})")
             ax.set_xlabel("epoch")
             ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-            ax.legend(fontsize=9)
+            ax.legend(fontsize=10)
         fig.tight_layout()
     return fig
 
@@ -994,7 +994,7 @@ def ctc_alignment_lattice() -> Figure:
             mix = 0.1 + 0.9 * share  # the node's shade: page background to full colour
             fill = [(1 - mix) * b + mix * c for b, c in zip(to_rgb(background), to_rgb(colour))]
             ax.plot(t, s, "o", markersize=26, markerfacecolor=fill, markeredgecolor=ink)
-            ax.text(t, s, f"{share:.2f}", ha="center", va="center", fontsize=8,
+            ax.text(t, s, f"{share:.2f}", ha="center", va="center", fontsize=9,
                     color=ink if share < 0.75 else "#000000" if dark else "#ffffff")
     ax.set_xticks(range(frames), [str(t + 1) for t in range(frames)])
     ax.set_yticks(range(states), ["–", "a", "–", "b", "–"])

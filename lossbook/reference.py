@@ -8,7 +8,8 @@ the mean over the rows (items) of its input.
 
 Examples:
     >>> import torch
-    >>> from lossbook.reference import binary_cross_entropy, log_loss, entropy, kl_divergence
+    >>> from lossbook.reference import binary_cross_entropy, log_loss
+    >>> from lossbook.reference import entropy, kl_divergence
     >>> binary_cross_entropy(torch.tensor([0.9, 0.2]), torch.tensor([1.0, 0.0]))
     tensor(0.1643)
     >>> log_loss(torch.tensor([[0.7, 0.2, 0.1], [0.1, 0.1, 0.8]]), torch.tensor([0, 2]))

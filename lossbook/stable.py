@@ -128,7 +128,8 @@ def bce_with_logits(
         tensor(0.9907)
         >>> F.binary_cross_entropy_with_logits(logits, labels)
         tensor(0.9907)
-        >>> bce_with_logits(logits, labels, pos_weight=torch.tensor([3.0, 1.0]), reduction="sum")
+        >>> weights = torch.tensor([3.0, 1.0])
+        >>> bce_with_logits(logits, labels, pos_weight=weights, reduction="sum")
         tensor(10.3139)
         >>> bce_with_logits(logits, labels.long())
         Traceback (most recent call last):

@@ -196,12 +196,16 @@ def fit(
         >>> from lossbook import fit, make_rings
         >>> X, y = make_rings(n_pos=100, n_neg=100, seed=0)
         >>> g = torch.Generator().manual_seed(0)
-        >>> train = DataLoader(TensorDataset(X[::2], y[::2]), batch_size=20, shuffle=True, generator=g)
+        >>> train = DataLoader(
+        ...     TensorDataset(X[::2], y[::2]), batch_size=20, shuffle=True, generator=g
+        ... )
         >>> val = DataLoader(TensorDataset(X[1::2], y[1::2]), batch_size=100)
         >>> _ = torch.manual_seed(0)
         >>> model = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
-        >>> history = fit(model, nn.BCEWithLogitsLoss(), torch.optim.Adam(model.parameters(), lr=0.05),
-        ...               train, val, epochs=3, progress=False)
+        >>> optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+        >>> history = fit(
+        ...     model, nn.BCEWithLogitsLoss(), optimizer, train, val, epochs=3, progress=False
+        ... )
         >>> print(history.table())
         epoch      lr  train_loss  train_auc  val_loss  val_auc
             1  0.0500      0.6899     0.5944    0.6886   0.5832

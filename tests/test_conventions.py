@@ -45,6 +45,13 @@ ALLOWED_LINKS = {
     r"https://github\.com/lossbook/lossbook(?:[/?#]\S*)?": "the book's own repository: sources, tests, CI, edit links",
     # Listed with a reason:
     r"https://squidfunk\.github\.io/mkdocs-material/": "the theme's credit in every page's footer",
+    r"https://github\.com/YisenWang/symmetric_cross_entropy_for_noisy_labels": (
+        "SCE's published code (the authors'), which lossbook reproduces and tests/test_sce.py cites"
+    ),
+    r"https://github\.com/HanxunH/SCELoss-Reproduce": (
+        "SCE's widely used PyTorch reproduction, which lossbook reproduces and tests/test_sce.py cites"
+    ),
+    r"https://github\.com/pytorch/pytorch/issues/\d+": "a PyTorch bug report, cited where a page shows the bug",
 }
 
 
