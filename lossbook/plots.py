@@ -10,9 +10,9 @@ Every figure is also drawn narrow, for phones: ``render_svg(name, theme, width="
 as ``figures/<name>.narrow.light.svg`` and ``.narrow.dark.svg``, which the page shows below
 ``NARROW_BELOW`` (``hooks/figures.py`` wraps each figure in a ``<picture>``). The same function
 draws both: in the narrow variant the default figure size is ``NARROW_WIDTH`` inches wide,
-panels side by side in one row are stacked in one column (:func:`_stack_for_narrow`), and the
+panels side by side in one row are stacked in one column (``_stack_for_narrow()``), and the
 figure is ``NARROW_WIDTH`` wide, so that its text, drawn in points, is not shrunk on a
-phone. A figure function may ask :func:`narrow` to adapt further (a legend in one column).
+phone. A figure function may ask ``narrow()`` to adapt further (a legend in one column).
 
 Needs the ``plot`` extra (matplotlib).
 """
@@ -67,7 +67,7 @@ def figure(name: str) -> Callable[[Callable[[], Figure]], Callable[[], Figure]]:
 
 
 def narrow() -> bool:
-    """True while :func:`render_svg` draws a figure's narrow variant (for phones)."""
+    """True while ``render_svg()`` draws a figure's narrow variant (for phones)."""
     return _drawing["width"] == "narrow"
 
 
@@ -661,7 +661,7 @@ def worked_example_run() -> dict:  # function of the seeds and of lossbook's cod
 
 
 def _theme() -> Theme:
-    """The theme :func:`render_svg` is drawing in (its style is in effect)."""
+    """The theme ``render_svg()`` is drawing in (its style is in effect)."""
     return "dark" if plt.rcParams["text.color"] == _INK["dark"] else "light"
 
 
