@@ -7,7 +7,7 @@ What it does:
 
 1. builds the site with ``mkdocs build --strict`` into a temporary folder (or takes ``--site``);
 2. serves it on 127.0.0.1 under the path of ``site_url`` (``/lossbook/``), with gzip as a static
-   host sends it (``tests/site_server.py``);
+   host sends it (``tests/site_support.py``);
 3. runs Lighthouse 12.2.3 (pinned in ``tools/audit/package.json``, installed by ``make audit``
    with ``npm ci --prefix tools/audit``, never by ``make test``) with its default settings,
    the mobile ones (Moto G Power screen, simulated slow 4G and 4x CPU slowdown), on Debian's
@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from machine import cpu_model  # noqa: E402  (benchmarks/machine.py)
-from tests.site_server import page_paths, serve  # noqa: E402
+from tests.site_support import page_paths, serve  # noqa: E402
 
 LIGHTHOUSE = ROOT / "tools" / "audit" / "node_modules" / ".bin" / "lighthouse"
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")

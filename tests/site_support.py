@@ -11,8 +11,7 @@
   costs on the wire from it.
 
 Used by the browser tests (``tests/browser.py`` and the tests that use it), ``tests/test_site.py``,
-``tests/test_links.py`` and ``make audit`` (``benchmarks/audit.py``). ``tests/site_server.py``
-re-exports the server under its old name.
+``tests/test_links.py`` and ``make audit`` (``benchmarks/audit.py``).
 """
 
 from __future__ import annotations

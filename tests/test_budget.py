@@ -7,7 +7,7 @@
   were 862, 6,806 to 7,641, 9,488 and 1,689). Two causes of the old counts are checked by name:
   formulas carry no hidden MathML copy (``hooks/katex.py`` labels them with their TeX instead)
   and code blocks have no span per line (``hooks/code_blocks.py``).
-* Transfer per page, measured in Chromium on the site served with gzip (``tests/site_server.py``),
+* Transfer per page, measured in Chromium on the site served with gzip (``tests/site_support.py``),
   from a cold cache, everything the page fetches counted as it crosses the wire (gzipped HTML,
   CSS, JavaScript, the search worker and its index, figures, fonts, headers included): at most
   200 kB for a chapter page, 300 kB for the notebook page.
