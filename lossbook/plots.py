@@ -588,24 +588,6 @@ def focal_modulating_factor() -> Figure:
     return fig
 
 
-def show_figure(fig: Figure, alt: str) -> None:
-    """Display ``fig`` in a notebook as a PNG image with alternative text.
-
-    IPython's own display of a figure carries no alt text (nbconvert then writes a placeholder),
-    so the notebook pages show their figures through this. Needs IPython (Jupyter).
-    """
-    import base64
-    import html
-
-    from IPython.display import HTML, display
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi, facecolor=fig.get_facecolor(), bbox_inches="tight")
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    width = round(fig.get_figwidth() * fig.dpi)
-    display(HTML(f'<img src="data:image/png;base64,{data}" alt="{html.escape(alt)}" style="max-width: 100%; width: {width}px">'))
-
-
 # The worked example (docs/worked-example.ipynb). Its figures are drawn here, like every other
 # figure of the book, from the same seeded run the notebook executes: the same data, split,
 # model, loss, penalties and optimizer, in the same order. tests/test_worked_example.py checks
