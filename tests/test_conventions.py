@@ -162,8 +162,15 @@ def _content_pages(site: Path) -> list[Path]:
 CAPTION = re.compile(r"Figure (\d+)\.\s")
 
 
+# "Left:", "(right)", "left panel", "on the right": on a phone the panels of a figure stack.
+SIDE = re.compile(r"\b(?:left|right)\b\s*(?::|\)|panel)|\bon the (?:left|right)\b", re.IGNORECASE)
+
+
 def figure_problems(html: str) -> list[str]:
-    """Every content image in a figure captioned "Figure N.", N = 1, 2, ... in page order."""
+    """Every content image in a figure captioned "Figure N.", N = 1, 2, ... in page order.
+
+    Neither the caption nor the alt text points at a panel by side: say first and second.
+    """
     soup = BeautifulSoup(html, "html.parser")
     article = soup.select_one("article.md-content__inner")
     if article is None:
@@ -180,6 +187,8 @@ def figure_problems(html: str) -> list[str]:
         caption = figure.find("figcaption")
         if caption is None:
             problems.append(f"figure without a <figcaption>: {label!r}")
+        if SIDE.search(image.get("alt") or ""):
+            problems.append(f"alt text names a panel by its side: {label!r}")
     for figure in article.find_all("figure"):
         if not figure.find("img"):
             continue
@@ -188,6 +197,8 @@ def figure_problems(html: str) -> list[str]:
         match = CAPTION.match(text + " ")
         if caption is not None and not match:
             problems.append(f"caption does not start with 'Figure N.': {text[:60]!r}")
+        if SIDE.search(text):
+            problems.append(f"caption names a panel by its side: {text[:60]!r}")
         numbers.append(int(match[1]) if match else None)
     if numbers and numbers != list(range(1, len(numbers) + 1)):
         problems.append(f"figures are numbered {numbers}, expected 1..{len(numbers)} in page order")
@@ -216,6 +227,12 @@ def test_figure_check_catches_what_it_should() -> None:
     assert figure_problems(skipped) == ["figures are numbered [1, 3], expected 1..2 in page order"]
     unnamed = good.replace("Figure 1. Look", "Look")
     assert figure_problems(unnamed)[0].startswith("caption does not start with 'Figure N.'")
+    sided = good.replace('alt="c"', 'alt="Left: c"').replace("And there.", "And there (right).")
+    assert figure_problems(sided) == [
+        "alt text names a panel by its side: 'Left: c'",
+        "caption names a panel by its side: 'Figure 2. And there (right).'",
+    ]
+    assert figure_problems(good.replace("Look here.", "Confidently right, or left out.")) == []
 
 
 # -- links to PyTorch's API pages --------------------------------------------------------------
