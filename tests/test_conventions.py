@@ -162,8 +162,11 @@ def _content_pages(site: Path) -> list[Path]:
 CAPTION = re.compile(r"Figure (\d+)\.\s")
 
 
-# "Left:", "(right)", "left panel", "on the right": on a phone the panels of a figure stack.
-SIDE = re.compile(r"\b(?:left|right)\b\s*(?::|\)|panel)|\bon the (?:left|right)\b", re.IGNORECASE)
+# "Left:", "(right)", "left panel", "on the right", a sentence that starts "Left, ...": on a
+# phone the panels of a figure stack.
+SIDE = re.compile(
+    r"(?i:\b(?:left|right)\b\s*(?::|\)|panel)|\bon the (?:left|right)\b)|(?:^|\.\s+)(?:Left|Right)\b"
+)
 
 
 def figure_problems(html: str) -> list[str]:
@@ -232,6 +235,7 @@ def test_figure_check_catches_what_it_should() -> None:
         "alt text names a panel by its side: 'Left: c'",
         "caption names a panel by its side: 'Figure 2. And there (right).'",
     ]
+    assert figure_problems(good.replace('alt="a"', 'alt="Two. Right, coloured"', 1))[0].startswith("alt")
     assert figure_problems(good.replace("Look here.", "Confidently right, or left out.")) == []
 
 
