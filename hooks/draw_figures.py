@@ -1,0 +1,44 @@
+"""Draw figures of ``lossbook.plots`` for ``hooks/figures.py``, in a process of its own.
+
+Run as ``python hooks/draw_figures.py``. Reads one JSON list of figure names per line on stdin
+and writes one JSON line per request on stdout: ``{"svgs": {file name: svg text}}`` with each
+name's four variants (wide and narrow, light and dark), or ``{"error": traceback}``. An empty
+list answers ``{"figures": [every registered name]}``. ``hooks/figures.py`` starts several of
+these, so the figures are drawn on every core; matplotlib and torch are imported here only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+
+THEMES = ("light", "dark")
+WIDTHS = ("wide", "narrow")
+
+
+def file_name(name: str, theme: str, width: str = "wide") -> str:
+    return f"{name}.{theme}.svg" if width == "wide" else f"{name}.{width}.{theme}.svg"
+
+
+def main() -> None:
+    from lossbook import plots
+
+    for line in sys.stdin:
+        names = json.loads(line)
+        try:
+            if not names:
+                answer = {"figures": sorted(plots.FIGURES), "narrow_below": plots.NARROW_BELOW}
+            else:
+                answer = {"svgs": {
+                    file_name(name, theme, width): plots.render_svg(name, theme, width)
+                    for name in names for width in WIDTHS for theme in THEMES
+                }}
+        except Exception:  # reported to the build, which fails naming the figure
+            answer = {"error": traceback.format_exc()}
+        sys.stdout.write(json.dumps(answer) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
