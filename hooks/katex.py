@@ -144,6 +144,13 @@ class KatexStyles:
 
     faces: dict[Face, str]  # -> font file stem, e.g. "KaTeX_Main-Regular"
     rules_by_class: dict[str, list[Rule]]
+    # Whether an element's font follows from the tags and classes of it and its ancestors alone:
+    # true when no selector looks at siblings, attributes or pseudo-classes (KaTeX's do not). Then
+    # the font found for one such path is reused for every element on the same path (the matching
+    # was most of a cold build's formula time), in ``_fonts``, which lives as long as this object:
+    # one build.
+    by_path: bool = False
+    _fonts: dict[tuple, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, css: str) -> KatexStyles:
@@ -174,7 +181,8 @@ class KatexStyles:
         for rule in rules:
             key = min(rule.subject) if rule.subject else ""
             by_class.setdefault(key, []).append(rule)
-        return cls(faces, by_class)
+        by_path = not any(set(rule.selector.pattern) & set("+~[:") for rule in rules)
+        return cls(faces, by_class, by_path)
 
     def face_file(self, family: str, weight: int, style: str) -> str | None:
         """The font file a browser picks for the request (CSS font matching, for KaTeX's faces)."""
@@ -193,13 +201,18 @@ class KatexStyles:
         chars: set[str] = set()
         root = BeautifulSoup(formula, "html.parser").find(class_="katex")
 
-        def walk(element, inherited: dict[str, str]) -> None:
+        def walk(element, inherited: dict[str, str], path: tuple) -> None:
             classes = set(element.get("class") or ())
-            candidates = [r for key in ("", *classes) for r in self.rules_by_class.get(key, ())]
-            font = dict(inherited)
-            for rule in sorted(candidates, key=lambda rule: (rule.specificity, rule.order)):
-                if rule.subject <= classes and rule.selector.match(element):
-                    font.update(rule.declarations)
+            path = (*path, (element.name, frozenset(classes)))
+            font = self._fonts.get(path) if self.by_path else None
+            if font is None:
+                candidates = [r for key in ("", *classes) for r in self.rules_by_class.get(key, ())]
+                font = dict(inherited)
+                for rule in sorted(candidates, key=lambda rule: (rule.specificity, rule.order)):
+                    if rule.subject <= classes and rule.selector.match(element):
+                        font.update(rule.declarations)
+                if self.by_path:
+                    self._fonts[path] = font
             for child in element.children:
                 if isinstance(child, NavigableString):
                     if child.strip() and "font-family" in font:
@@ -209,9 +222,9 @@ class KatexStyles:
                         if name:
                             files.add(name)
                 elif child.name not in ("svg", "math"):  # KaTeX's SVGs draw lines, not text
-                    walk(child, font)
+                    walk(child, font, path)
 
-        walk(root, {})
+        walk(root, {}, ())
         return files, chars
 
 
