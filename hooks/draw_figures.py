@@ -24,6 +24,11 @@ def file_name(name: str, theme: str, width: str = "wide") -> str:
 def main() -> None:
     from lossbook import plots
 
+    with plots.shared_mathtext():  # for the life of this process: one build
+        serve(plots)
+
+
+def serve(plots) -> None:
     for line in sys.stdin:
         names = json.loads(line)
         try:
