@@ -32,7 +32,10 @@ from pathlib import Path
 from machine import cpu_model  # benchmarks/machine.py
 
 ROOT = Path(__file__).resolve().parent.parent
-COPIED = ("docs", "hooks", "lossbook", "snippets", "overrides", "mkdocs.yml", "pyproject.toml", "README.md")
+# What a build reads: hooks/downloads.py imports tests/doc_examples.py; hooks/notebook.py hashes
+# constraints.txt into its cache key.
+COPIED = ("docs", "hooks", "lossbook", "snippets", "overrides", "tests", "mkdocs.yml", "pyproject.toml",
+          "constraints.txt", "README.md")
 CHAPTER = "docs/cross-entropy-family.md"
 
 
@@ -40,7 +43,7 @@ def copy_project(target: Path) -> None:
     for name in COPIED:
         source = ROOT / name
         if source.is_dir():
-            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", ".pytest_cache"))
         elif source.exists():
             shutil.copy2(source, target / name)
     (target / "node_modules").symlink_to(ROOT / "node_modules")
