@@ -12,6 +12,12 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, Python puts hooks/ on the path, not the project: the lossbook drawn is this
+# project's (as in the build's own process), not whichever one the environment has installed.
+sys.path.insert(0, str(ROOT))
 
 THEMES = ("light", "dark")
 WIDTHS = ("wide", "narrow")
