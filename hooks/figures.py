@@ -5,6 +5,9 @@ so pages link them like any other file and ``--strict`` catches a wrong name, an
 variant for phones ``figures/<name>.narrow.light.svg`` / ``.narrow.dark.svg`` (drawn by the same
 function, see ``lossbook/plots.py``). SVGs are cached in ``.cache/figures/`` under a hash of the
 lossbook sources, so a rebuild that did not touch ``lossbook/`` does not import matplotlib at all.
+On a miss they are drawn by one ``hooks/draw_figures.py`` process per core (at most
+``MAX_WORKERS``), each taking the next figure as it finishes one: drawing them one after another
+took most of a cold build.
 
 Pages keep writing ``![alt](figures/<name>.light.svg#only-light)``: this hook wraps each such
 image in a ``<picture>`` whose ``<source>`` gives the narrow variant below ``NARROW_BELOW``
@@ -20,13 +23,20 @@ import html
 import importlib.metadata
 import json
 import os
+import queue
 import re
+import subprocess
+import sys
+import threading
 from pathlib import Path
 
+from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache" / "figures"
+WORKER = Path(__file__).with_name("draw_figures.py")
+MAX_WORKERS = 4  # one process per core, at most this many: each imports torch and matplotlib
 THEMES = ("light", "dark")
 WIDTHS = ("wide", "narrow")
 # Keep in step with lossbook.plots.NARROW_BELOW (not imported here: matplotlib is slow to import).
@@ -53,21 +63,100 @@ def _sources_key() -> str:
     return digest.hexdigest()[:16]
 
 
+def _tasks(names: list[str]) -> list[list[str]]:
+    """The figures in groups drawn by one process each, the longest first.
+
+    The worked example's figures go together: they share one seeded training run
+    (``plots.worked_example_run``, kept by ``functools.lru_cache`` in the process that draws them),
+    so it runs once, not once per process.
+    """
+    shared = [name for name in names if name.startswith("worked-example-")]
+    return ([shared] if shared else []) + [[name] for name in names if name not in shared]
+
+
+class _Worker:
+    """One ``python hooks/draw_figures.py`` process: a request per line, an answer per line."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            text=True, encoding="utf-8", cwd=ROOT,
+        )
+
+    def ask(self, names: list[str]) -> dict:
+        assert self.process.stdin and self.process.stdout
+        self.process.stdin.write(json.dumps(names) + "\n")
+        self.process.stdin.flush()
+        line = self.process.stdout.readline()
+        if not line:
+            raise PluginError(f"the figure worker ({WORKER.name}) stopped unexpectedly drawing {', '.join(names)}")
+        answer = json.loads(line)
+        if "error" in answer:
+            raise PluginError(f"drawing {', '.join(names) or 'the figure list'} failed:\n{answer['error']}")
+        return answer
+
+    def close(self) -> None:
+        if self.process.stdin:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _draw_in_parallel() -> dict[str, str]:
+    """Every figure in all its variants, drawn by one worker process per core.
+
+    Each variant is drawn by the same code as before (``plots.render_svg``) and does not depend on
+    which process draws it or in what order (every random draw in ``lossbook.plots`` has its own
+    seeded generator), so the files are the same bytes as when drawn one after another.
+    """
+    workers = [_Worker() for _ in range(max(1, min(os.cpu_count() or 1, MAX_WORKERS)))]
+    try:
+        listing = workers[0].ask([])
+        if listing["narrow_below"] != NARROW_BELOW:
+            raise ValueError(f"hooks/figures.py NARROW_BELOW {NARROW_BELOW} != lossbook.plots.NARROW_BELOW {listing['narrow_below']}")
+        tasks = queue.SimpleQueue()
+        for task in _tasks(listing["figures"]):
+            tasks.put(task)
+        svgs: dict[str, str] = {}
+        errors: list[BaseException] = []
+
+        def serve(worker: _Worker) -> None:
+            while not errors:
+                try:
+                    names = tasks.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    svgs.update(worker.ask(names)["svgs"])
+                except BaseException as error:  # re-raised below, in the build's thread
+                    errors.append(error)
+
+        threads = [threading.Thread(target=serve, args=(worker,)) for worker in workers]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        if errors:
+            raise errors[0]
+    finally:
+        for worker in workers:
+            worker.close()
+    # in the order they were drawn one after another before: figure, width, theme
+    return {
+        file_name(name, theme, width): svgs[file_name(name, theme, width)]
+        for name in sorted(listing["figures"]) for width in WIDTHS for theme in THEMES
+    }
+
+
 def _render_all(key: str) -> dict[str, str]:
     """Return {file name: svg text}, from the cache when lossbook has not changed."""
     index = CACHE / f"{key}.json"
     if index.exists():
         return json.loads(index.read_text())
-    from lossbook import plots  # imported only on a cache miss: matplotlib is slow to import
-
-    if plots.NARROW_BELOW != NARROW_BELOW:
-        raise ValueError(f"hooks/figures.py NARROW_BELOW {NARROW_BELOW} != lossbook.plots.NARROW_BELOW {plots.NARROW_BELOW}")
-    svgs = {
-        file_name(name, theme, width): plots.render_svg(name, theme, width)
-        for name in sorted(plots.FIGURES)
-        for width in WIDTHS
-        for theme in THEMES
-    }
+    svgs = _draw_in_parallel()
     CACHE.mkdir(parents=True, exist_ok=True)
     partial = index.with_suffix(f".{os.getpid()}.tmp")
     partial.write_text(json.dumps(svgs))

@@ -40,6 +40,7 @@ import os
 import re
 import shutil
 import subprocess
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,6 +145,13 @@ class KatexStyles:
 
     faces: dict[Face, str]  # -> font file stem, e.g. "KaTeX_Main-Regular"
     rules_by_class: dict[str, list[Rule]]
+    # Whether an element's font follows from the tags and classes of it and its ancestors alone:
+    # true when no selector looks at siblings, attributes or pseudo-classes (KaTeX's do not). Then
+    # the font found for one such path is reused for every element on the same path (the matching
+    # was most of a cold build's formula time), in ``_fonts``, which lives as long as this object:
+    # one build.
+    by_path: bool = False
+    _fonts: dict[tuple, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def parse(cls, css: str) -> KatexStyles:
@@ -174,7 +182,8 @@ class KatexStyles:
         for rule in rules:
             key = min(rule.subject) if rule.subject else ""
             by_class.setdefault(key, []).append(rule)
-        return cls(faces, by_class)
+        by_path = not any(set(rule.selector.pattern) & set("+~[:") for rule in rules)
+        return cls(faces, by_class, by_path)
 
     def face_file(self, family: str, weight: int, style: str) -> str | None:
         """The font file a browser picks for the request (CSS font matching, for KaTeX's faces)."""
@@ -193,13 +202,18 @@ class KatexStyles:
         chars: set[str] = set()
         root = BeautifulSoup(formula, "html.parser").find(class_="katex")
 
-        def walk(element, inherited: dict[str, str]) -> None:
+        def walk(element, inherited: dict[str, str], path: tuple) -> None:
             classes = set(element.get("class") or ())
-            candidates = [r for key in ("", *classes) for r in self.rules_by_class.get(key, ())]
-            font = dict(inherited)
-            for rule in sorted(candidates, key=lambda rule: (rule.specificity, rule.order)):
-                if rule.subject <= classes and rule.selector.match(element):
-                    font.update(rule.declarations)
+            path = (*path, (element.name, frozenset(classes)))
+            font = self._fonts.get(path) if self.by_path else None
+            if font is None:
+                candidates = [r for key in ("", *classes) for r in self.rules_by_class.get(key, ())]
+                font = dict(inherited)
+                for rule in sorted(candidates, key=lambda rule: (rule.specificity, rule.order)):
+                    if rule.subject <= classes and rule.selector.match(element):
+                        font.update(rule.declarations)
+                if self.by_path:
+                    self._fonts[path] = font
             for child in element.children:
                 if isinstance(child, NavigableString):
                     if child.strip() and "font-family" in font:
@@ -209,21 +223,25 @@ class KatexStyles:
                         if name:
                             files.add(name)
                 elif child.name not in ("svg", "math"):  # KaTeX's SVGs draw lines, not text
-                    walk(child, font)
+                    walk(child, font, path)
 
-        walk(root, {})
+        walk(root, {}, ())
         return files, chars
 
 
 # --- Rendering ---------------------------------------------------------------------------------
 
 class KatexRenderer:
-    """One long-lived Node process for the formulas of one build that the cache lacks."""
+    """One long-lived Node process for the formulas of one build that the cache lacks (a page's sent at once)."""
 
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
 
     def render(self, tex: str, display: bool) -> dict:
+        return self.render_all([(tex, display)])[0]
+
+    def render_all(self, formulas: list[tuple[str, bool]]) -> list[dict]:
+        """The answers for ``formulas`` (TeX, display), in order: all sent at once, not one per round trip."""
         if self._process is None:
             if shutil.which("node") is None:
                 raise PluginError("Node.js is needed to render the math: install nodejs, then run make")
@@ -231,13 +249,28 @@ class KatexRenderer:
                 ["node", str(RENDERER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 text=True, encoding="utf-8", cwd=ROOT,
             )
-        assert self._process.stdin and self._process.stdout
-        self._process.stdin.write(json.dumps({"tex": tex, "display": display}) + "\n")
-        self._process.stdin.flush()
-        line = self._process.stdout.readline()
-        if not line:
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin and stdout
+
+        def send() -> None:  # in a thread: node's answers are read while the requests are written
+            try:
+                stdin.write("".join(json.dumps({"tex": tex, "display": display}) + "\n" for tex, display in formulas))
+                stdin.flush()
+            except OSError:
+                pass  # node stopped: reported below, when its answers run out
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        answers = []
+        for _ in formulas:
+            line = stdout.readline()
+            if not line:
+                break
+            answers.append(json.loads(line))
+        sender.join()
+        if len(answers) < len(formulas):
             raise PluginError("the KaTeX renderer (node hooks/katex_render.mjs) stopped unexpectedly")
-        return json.loads(line)
+        return answers
 
     def close(self) -> None:
         if self._process is not None:
@@ -263,6 +296,7 @@ class Build:
     used: set[str] = field(default_factory=set)  # the keys this build rendered: what the cache keeps
     new: int = 0
     renderer: KatexRenderer = field(default_factory=KatexRenderer)
+    rendered: dict[str, dict] = field(default_factory=dict)  # KaTeX's answers for the page being built
     page_fonts: dict[str, set[str]] = field(default_factory=dict)  # page URL -> font files
     chars: set[str] = field(default_factory=set)
     _styles: KatexStyles | None = None
@@ -274,10 +308,17 @@ class Build:
             self._styles = KatexStyles.parse((KATEX_DIST / "katex.min.css").read_text(encoding="utf-8"))
         return self._styles
 
+    def render_missing(self, formulas: list[tuple[str, bool]]) -> None:
+        """Render at once the formulas of a page that the cache lacks (``formula`` then uses them)."""
+        missing = list(dict.fromkeys((tex, display) for tex, display in formulas if _key(tex, display) not in self.formulas))
+        if missing:
+            for (tex, display), answer in zip(missing, self.renderer.render_all(missing)):
+                self.rendered[_key(tex, display)] = answer
+
     def formula(self, tex: str, display: bool, where: str) -> dict:
-        key = f"{'d' if display else 'i'}|{tex}"
+        key = _key(tex, display)
         if key not in self.formulas:
-            answer = self.renderer.render(tex, display)
+            answer = self.rendered.pop(key, None) or self.renderer.render(tex, display)
             if "error" in answer:
                 raise PluginError(f"KaTeX cannot render {tex!r} on {where}: {answer['error']}")
             fonts, chars = self.styles.analyse(answer["html"])
@@ -293,6 +334,10 @@ class Build:
 
 
 _build: Build | None = None
+
+
+def _key(tex: str, display: bool) -> str:
+    return f"{'d' if display else 'i'}|{tex}"
 
 
 def on_pre_build(config) -> None:
@@ -323,9 +368,14 @@ def on_page_content(content: str, page, config, files) -> str:
     assert _build is not None
     fonts = _build.page_fonts.setdefault(page.url, set())
 
-    def replace(match: re.Match[str]) -> str:
+    def tex_of(match: re.Match[str]) -> tuple[str, bool]:
         display = match["display"] is not None
-        tex = html.unescape(match["display"] if display else match["inline"]).strip()
+        return html.unescape(match["display"] if display else match["inline"]).strip(), display
+
+    _build.render_missing([tex_of(match) for match in MATH.finditer(content)])
+
+    def replace(match: re.Match[str]) -> str:
+        tex, display = tex_of(match)
         formula = _build.formula(tex, display, page.file.src_uri)
         fonts.update(formula["fonts"])
         _build.chars.update(formula["chars"])

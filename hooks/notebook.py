@@ -9,6 +9,13 @@ and ``pyproject.toml`` (the pinned toolchain) and the installed versions of torc
 mkdocs-jupyter. Any change there means a new folder, hence a fresh execution; ``make clean``
 deletes them all. ``LOSSBOOK_NOTEBOOK_CACHE=0`` executes every notebook on every build.
 
+Execution ahead of time. The plugin executes a notebook when its page is rendered, late in the
+build, and the build waits on the kernel (about 10 s) with a core idle. With the cache on, a
+notebook missing from it is executed from ``on_files`` instead, in a thread (``_Ahead``) that
+does what the plugin would do on a miss (``nb2html`` with the plugin's options, then its cache
+entry), while the figures are drawn; ``on_pre_page`` waits for it before the plugin renders the
+page, which then finds its cache entry. An error in a cell fails the build there, as before.
+
 Markup. nbconvert writes JupyterLab's page: its whole stylesheet inline (about 600 kB), a
 clipboard script, MathJax and Mermaid loaders, a prompt column, and cells nested six deep. This
 hook keeps what the reader reads and writes it as the other pages do: Markdown cells as they
@@ -27,8 +34,11 @@ from __future__ import annotations
 import hashlib
 import html
 import importlib.metadata
+import json
 import os
+import pathlib
 import re
+import threading
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -63,6 +73,89 @@ def on_config(config):
     plugin.config["cache"] = True
     plugin.config["cache_dir"] = str(CACHE / _inputs_key())
     return config
+
+
+class _Ahead(threading.Thread):
+    """One notebook executed and converted as mkdocs-jupyter does on a cache miss, written to its cache."""
+
+    def __init__(self, plugin, abs_src_path: str) -> None:
+        super().__init__(name=f"notebook {abs_src_path}")
+        self.plugin, self.abs_src_path = plugin, abs_src_path
+        self.error: BaseException | None = None
+        config = plugin.config
+        self.execute = config["execute"] and not any(
+            pathlib.PurePath(abs_src_path).match(pattern) for pattern in config["execute_ignore"] or ()
+        )
+        from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
+
+        self.cache_path = _get_cache_path(config["cache_dir"], _compute_cache_key(abs_src_path, config, self.execute))
+
+    def run(self) -> None:
+        try:
+            from mkdocs_jupyter import convert
+            from mkdocs_jupyter.plugin import _get_nb_toc_tokens
+
+            config = self.plugin.config
+            body = convert.nb2html(
+                self.abs_src_path, execute=self.execute, kernel_name=config["kernel_name"],
+                theme=config["theme"], allow_errors=config["allow_errors"],
+                show_input=config["show_input"], no_input=config["no_input"],
+                no_prompt=config["no_prompt"], remove_tag_config=config["remove_tag_config"],
+                highlight_extra_classes=config["highlight_extra_classes"],
+                include_requirejs=config["include_requirejs"], custom_mathjax_url=config["custom_mathjax_url"],
+            )
+            toc_tokens, title = _get_nb_toc_tokens(self.abs_src_path, config["toc_depth"])
+            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps({"content": body, "toc_tokens": toc_tokens, "title": title}), encoding="utf-8")
+            partial.replace(self.cache_path)  # atomic: the plugin never reads half a file
+        except BaseException as error:  # raised in the build's thread, by on_pre_page
+            self.error = error
+
+
+# Notebooks being executed ahead, by source path: filled in on_files, emptied as their pages are
+# rendered, and in on_post_build / on_build_error, so nothing of a build outlives it in serve.
+_ahead: dict[str, _Ahead] = {}
+
+
+def on_files(files, config):
+    plugin = config.plugins.get("mkdocs-jupyter")
+    _ahead.clear()
+    if plugin is None or not plugin.config["cache"]:
+        return files
+    for file in files:
+        if file.abs_src_path and file.src_uri.endswith(".ipynb") and plugin.should_include(file):
+            ahead = _Ahead(plugin, file.abs_src_path)
+            if not ahead.cache_path.exists():
+                _ahead[file.abs_src_path] = ahead
+                ahead.start()
+    return files
+
+
+def _wait(abs_src_path: str) -> None:
+    ahead = _ahead.pop(abs_src_path, None)
+    if ahead is None:
+        return
+    ahead.join()
+    if ahead.error is not None:
+        raise PluginError(f"executing {abs_src_path} failed: {ahead.error}") from ahead.error
+
+
+def on_pre_page(page, config, files):
+    if page.file.abs_src_path:
+        _wait(page.file.abs_src_path)  # before mkdocs-jupyter renders the page from the cache
+    return page
+
+
+def on_post_build(config) -> None:
+    for path in list(_ahead):
+        _wait(path)
+
+
+def on_build_error(error) -> None:
+    for ahead in list(_ahead.values()):
+        ahead.join()
+    _ahead.clear()
 
 
 # --- Math ---------------------------------------------------------------------------------------
