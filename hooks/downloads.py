@@ -7,7 +7,7 @@ with the output block shown after it.
 
 * ``downloads/lossbook-<page>.py``: the blocks joined into one script, each preceded by the
   headings the page shows above it as comments. Run in a fresh ``python``, it prints the
-  page's output blocks, in order (``tests/test_downloads.py`` runs every one).
+  page's output blocks, in order (``tests/test_pages_standalone.py`` runs every one).
 * ``downloads/lossbook-<page>.ipynb``: one code cell per block, with the block's output block
   as the cell's stdout (that is what the code prints: the suite compares them), and the
   headings as Markdown cells; written with ``nbformat`` and validated against its schema.

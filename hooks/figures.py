@@ -13,7 +13,7 @@ Pages keep writing ``![alt](figures/<name>.light.svg#only-light)``: this hook wr
 image in a ``<picture>`` whose ``<source>`` gives the narrow variant below ``NARROW_BELOW``
 (with its own width and height, so the space is reserved), and the browser picks one. The
 image keeps its ``src`` and ``#only-light`` suffix, so Material still hides the other palette's
-copy, and ``hooks/page_weight.py`` (listed after this hook) still makes it lazy.
+copy, and ``hooks/images.py`` (listed after this hook) still makes it lazy.
 """
 
 from __future__ import annotations

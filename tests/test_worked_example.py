@@ -5,7 +5,7 @@
   cannot go stale (when they change on purpose, re-execute it in place with
   ``.venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb``);
 * the site build executes it too (mkdocs-jupyter with ``execute: true``; errors fail the build;
-  the plugin's own cache is off, and ``hooks/notebook_cache.py`` reuses an execution only while
+  the plugin's own cache is off, and ``hooks/notebook.py`` reuses an execution only while
   ``lossbook/``, ``snippets/`` and the pinned toolchain are unchanged, so a fresh checkout, as
   in CI, always executes it), publishes the ``.ipynb`` next to the page, renders its math with
   KaTeX and loads nothing from another origin;
