@@ -43,7 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 # Two workers: with the pytest process, three things to do on a 2-core machine; a worker
 # spends much of its time waiting for its child, and the child for its disk and imports.
 WORKERS = max(2, min(4, (os.cpu_count() or 2)))
-SITE_FIXTURES = {"built_site", "served_site"}
+# The tests that read the built site; ``served_site`` is a site built beforehand with LOSSBOOK_SITE.
+SITE_FIXTURES = {"built_site"} if os.environ.get("LOSSBOOK_SITE") else {"built_site", "served_site"}
 
 
 def in_background(job: Callable, after_build: bool = False):
@@ -110,6 +111,17 @@ class Background:
         if self.site is None:
             self.site = self.pool.submit(build_site, self.tmp.mktemp("site"))
         return self.site
+
+    def when_built(self, callback: Callable, failed: Callable) -> None:
+        """``callback(site)`` once the build is done (in the thread that did it), or
+        ``failed(error)`` if it failed."""
+        def done(site: Future) -> None:
+            if site.exception() is not None:
+                failed(site.exception())
+            else:
+                callback(site.result())
+
+        self.start_build().add_done_callback(done)
 
     def built_site(self) -> Path:
         return self.start_build().result()
