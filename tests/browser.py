@@ -749,17 +749,17 @@ def _prefetch(site: Path, keys: list, stop: threading.Event) -> None:
                 phones.close()
                 chromium.close()
     except BaseException as error:  # noqa: BLE001
-        for future in _prefetched.values():
-            if not future.done():
-                future.set_exception(error)
+        for key in keys:
+            if not _prefetched[key].done():
+                _prefetched[key].set_exception(error)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def prefetched_visits(request: pytest.FixtureRequest, background):
-    """The page visits the selected tests read, made in a thread of their own with a second
-    Chromium as soon as the site is built, while the tests that need no site still run: each
-    visit exactly as :func:`visit` and :func:`phone` make it (same steps, same waits), in test
-    order; the tests then read the records. Without a browser, nothing is made ahead (the
+    """The page visits the selected tests read, made in two threads of their own (the visits at
+    1280 px, the phone visits), each with its own Chromium, as soon as the site is built, while
+    the tests that need no site still run: each visit exactly as :func:`visit` and :func:`phone`
+    make it (same steps, same waits), in test order; the tests then read the records. Without a browser, nothing is made ahead (the
     ``browser`` fixture skips or fails those tests)."""
     keys = _wanted_visits(request.session.items)
     if not keys or missing_browser():
@@ -772,8 +772,11 @@ def prefetched_visits(request: pytest.FixtureRequest, background):
     threads: list[threading.Thread] = []
 
     def start(site: Path) -> None:
-        threads.append(threading.Thread(target=_prefetch, args=(site, keys, stop), name="prefetch-visits", daemon=True))
-        threads[0].start()
+        # Two threads, each with its own Chromium: the visits at 1280 px, and those on a phone.
+        for share in ([k for k in keys if not isinstance(k, tuple)], [k for k in keys if isinstance(k, tuple)]):
+            if share:
+                threads.append(threading.Thread(target=_prefetch, args=(site, share, stop), name="prefetch-visits", daemon=True))
+                threads[-1].start()
 
     def failed(error: BaseException) -> None:
         for future in _prefetched.values():
