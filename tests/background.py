@@ -12,8 +12,9 @@ is the same as without the pool: only when the work is done changes.
   returns the result the test checks (a ``CompletedProcess``, say), called in a worker thread
   with an empty folder of its own and the test's parameters; ``after_build=True`` gives it the
   built site too (``site=``) and starts it once the build is done. The test reads the result
-  with the fixture ``background_result``; an exception in the job (an assertion included) is
-  raised there, in the test, with its traceback.
+  with ``background_job.result()`` (the fixture is the job's future); an exception in the job
+  (an assertion included) is raised there, in the test's body, with its traceback: the test
+  fails as it did when it did the work itself.
 * :func:`once`: ``make()`` run once per session by whichever test or job
   asks first (in its own thread, so no worker ever waits for a queued one), shared by all of
   them: the distributions that a job installs and other tests read (``tests/test_dist.py``).
@@ -49,7 +50,7 @@ SITE_FIXTURES = {"built_site"} if os.environ.get("LOSSBOOK_SITE") else {"built_s
 
 def in_background(job: Callable, after_build: bool = False):
     """Run ``job(workdir, **params)`` (plus ``site=`` if ``after_build``) in the pool for each
-    selected case of the decorated test; the test reads the result from ``background_result``."""
+    selected case of the decorated test; the test reads the result from ``background_job``."""
 
     def mark(test):
         test.background_job = (job, after_build)
@@ -166,9 +167,9 @@ class Background:
 
         self.pool.submit(run)
 
-    def result(self, nodeid: str):
+    def job(self, nodeid: str) -> Future:
         assert nodeid in self.jobs, f"{nodeid}: no background job was started for this test"
-        return self.jobs[nodeid].result()
+        return self.jobs[nodeid]
 
     def close(self) -> None:
         for future in self.jobs.values():
@@ -193,6 +194,6 @@ def background(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
 
 
 @pytest.fixture
-def background_result(background: Background, request: pytest.FixtureRequest):
-    """What this test's job returned (waits for it); its exception, if it raised one."""
-    return background.result(request.node.nodeid)
+def background_job(background: Background, request: pytest.FixtureRequest) -> Future:
+    """This test's job: ``.result()`` waits for what it returned, or raises what it raised."""
+    return background.job(request.node.nodeid)

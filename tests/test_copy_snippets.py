@@ -89,9 +89,9 @@ def run_without_lossbook(workdir: Path, snippet: str) -> list:
 
 @pytest.mark.parametrize("snippet", sorted(CASES))
 @in_background(run_without_lossbook)
-def test_copy_runs_without_lossbook_and_matches_it(snippet, background_result):
+def test_copy_runs_without_lossbook_and_matches_it(snippet, background_job):
     fn_name, ours, args, cases = CASES[snippet]
-    for kwargs, (loss, grad) in zip(cases, background_result, strict=True):
+    for kwargs, (loss, grad) in zip(cases, background_job.result(), strict=True):
         first = args[0].clone().requires_grad_()
         expected = ours(first, *args[1:], **kwargs)
         (expected_grad,) = torch.autograd.grad(expected.sum(), first)

@@ -198,5 +198,6 @@ def install_and_run(workdir: Path) -> None:
 
 
 @in_background(install_and_run)
-def test_wheel_installs_with_torch_only_and_every_public_name_runs(background_result: None) -> None:
+def test_wheel_installs_with_torch_only_and_every_public_name_runs(background_job) -> None:
     """The work is :func:`install_and_run`, done in the background pool; its failures fail here."""
+    background_job.result()

@@ -54,11 +54,11 @@ def run_download(workdir: Path, site: Path, page: Path) -> subprocess.CompletedP
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
 @in_background(run_download, after_build=True)
-def test_downloaded_script_prints_what_the_page_shows(page: Path, background_result: subprocess.CompletedProcess) -> None:
+def test_downloaded_script_prints_what_the_page_shows(page: Path, background_job) -> None:
     examples = page_examples(page.read_text(encoding="utf-8"), str(page))
     doctests = [e.block.line for e in examples if e.block.language in DOCTEST_LANGUAGES]
     assert not doctests, f"pages show code as python + output blocks; doctest form at lines {doctests}"
-    result = background_result
+    result = background_job.result()
     assert result.returncode == 0, f"{page.name} fails as one script:\n{result.stderr[-3000:]}"
     shown = "\n".join(normalise(e.expected) for e in examples if e.expected is not None)
     assert normalise(result.stdout) == normalise(shown)

@@ -31,8 +31,8 @@ def run_alone(workdir: Path, snippet: Path) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
 @in_background(run_alone)
-def test_snippet_runs_on_its_own(snippet: Path, background_result: subprocess.CompletedProcess) -> None:
-    result = background_result
+def test_snippet_runs_on_its_own(snippet: Path, background_job) -> None:
+    result = background_job.result()
     assert result.returncode == 0, f"{snippet.name} failed on its own:\n{result.stderr}"
 
 
