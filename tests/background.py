@@ -21,9 +21,9 @@ is the same as without the pool: only when the work is done changes.
 * :func:`build_site`, the session's ``mkdocs build --strict``, is started first when a selected
   test needs the site (``built_site``, ``served_site``, or a job ``after_build``);
   ``built_site`` (``tests/conftest.py``) waits for it.
-* The test modules that read the built site run after the others (``pytest_collection_modifyitems``,
-  a stable sort by module, so the order is the same on every run): the tests that need nothing
-  built run while the site builds.
+* The test modules that read a job's result run after the others, and those that read the built
+  site last (``pytest_collection_modifyitems``, a stable sort by module, so the order is the
+  same on every run): the tests that need nothing from the pool run while it works.
 
 No test times anything: a job that is slow only makes its test wait longer.
 """
@@ -178,16 +178,41 @@ class Background:
 
 
 def pytest_collection_modifyitems(items: list) -> None:
-    """The modules that read the built site go last, each module's tests kept together and in
-    their order, so the rest run while the site builds. Sorting is stable: same order every run."""
-    late = {item.module.__name__ for item in items if hasattr(item, "module") and item.module and _needs_site(item)}
-    items.sort(key=lambda item: getattr(getattr(item, "module", None), "__name__", None) in late)
+    """First the modules that need nothing from the pool, then those whose tests read a job, then
+    those that read the built site; each module's tests kept together and in their order, so the
+    pool works while the tests that need nothing from it run. The sort is stable: the same order
+    on every run."""
+    def module(item) -> str | None:
+        return getattr(getattr(item, "module", None), "__name__", None)
+
+    site = {module(item) for item in items if _needs_site(item)}
+    jobs = {module(item) for item in items if _job_of(item)}
+    items.sort(key=lambda item: 2 if module(item) in site else 1 if module(item) in jobs else 0)
+
+
+_early: list[Background] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On a run of the whole suite (``make test``: the ``testpaths``, no ``-k`` or ``-m``), the
+    build starts before collection, which takes a while (every module imported, every page
+    parsed) and needs nothing built. A run of some tests starts it only if one of them needs it."""
+    config = session.config
+    whole = (
+        config.args_source == pytest.Config.ArgsSource.TESTPATHS
+        and not config.option.keyword and not config.option.markexpr and not config.option.collectonly
+    )
+    factory = getattr(config, "_tmp_path_factory", None)
+    if whole and factory is not None:
+        _early.append(Background(factory))
+        _early[0].start_build()
 
 
 @pytest.fixture(scope="session", autouse=True)
 def background(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
-    """The session's pool, started with the first test: every job of the selected tests."""
-    pool = Background(tmp_path_factory)
+    """The session's pool, started with the first test (or its build before collection, see
+    :func:`pytest_sessionstart`): every job of the selected tests."""
+    pool = _early[0] if _early else Background(tmp_path_factory)
     pool.start(request.session.items)
     yield pool
     pool.close()
