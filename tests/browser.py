@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.background import once
+from tests.background import once, wait_idle
 from tests.site_support import ROOT, nav_pages, source_pages  # noqa: F401 - source_pages: used via this module
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -593,6 +593,10 @@ def visit(browser, site_url: str, path: str) -> Visit:
 def _visit(browser, site_url: str, path: str) -> Visit:
     if path in _visits:
         return _visits[path]
+    # Layout shifts are counted while the page loads: nothing else of the suite's runs meanwhile
+    # (the pool's jobs and the phone visits made ahead are all done first).
+    wait_idle()
+    _wait_for_prefetch()
     result = Visit(url=site_url + path)
     context = new_context(browser, WIDE, color_scheme="light")
     requests = None
@@ -699,8 +703,14 @@ def phone(browser, site_url):
 
 # --- The visits, made ahead --------------------------------------------------------------------
 
-# path -> Visit, (path, scheme) -> PhoneVisit: the records the prefetch thread makes or will make.
+# (path, scheme) -> PhoneVisit: the records the prefetch thread makes or will make.
 _prefetched: dict = {}
+_prefetch_threads: list[threading.Thread] = []
+
+
+def _wait_for_prefetch() -> None:
+    for thread in list(_prefetch_threads):
+        thread.join()
 
 
 def _wanted_visits(items) -> list:
@@ -716,12 +726,8 @@ def _wanted_visits(items) -> list:
             keys = [(params["path"], params["scheme"])] if {"path", "scheme"} <= params.keys() else [
                 (path, scheme) for scheme in SCHEMES for path in paths
             ]
-        elif "browser" in names and "path" in params:
-            keys = [params["path"]]
-        elif "loaded" in names:
-            keys = paths
         else:
-            keys = []
+            keys = []  # the visits at 1280 px are made by the tests, see visit()
         wanted.update(dict.fromkeys(keys))
     return list(wanted)
 
@@ -756,10 +762,11 @@ def _prefetch(site: Path, keys: list, stop: threading.Event) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def prefetched_visits(request: pytest.FixtureRequest, background):
-    """The page visits the selected tests read, made in two threads of their own (the visits at
-    1280 px, the phone visits), each with its own Chromium, as soon as the site is built, while
-    the tests that need no site still run: each visit exactly as :func:`visit` and :func:`phone`
-    make it (same steps, same waits), in test order; the tests then read the records. Without a browser, nothing is made ahead (the
+    """The phone visits the selected tests read, made in a thread of its own with its own
+    Chromium as soon as the site is built, while the tests that need no site still run: each
+    visit exactly as :func:`phone` makes it (same steps, same waits), in test order; the tests
+    then read the records. The visits at 1280 px, which count layout shifts, are not made ahead:
+    :func:`visit` makes them once the suite's other work is done. Without a browser, nothing is made ahead (the
     ``browser`` fixture skips or fails those tests)."""
     keys = _wanted_visits(request.session.items)
     if not keys or missing_browser():
@@ -769,10 +776,10 @@ def prefetched_visits(request: pytest.FixtureRequest, background):
     for key in keys:
         _prefetched[key] = Future()
     stop = threading.Event()
-    threads: list[threading.Thread] = []
+    threads = _prefetch_threads
 
     def start(site: Path) -> None:
-        # Two threads, each with its own Chromium: the visits at 1280 px, and those on a phone.
+        # One thread per kind of visit made ahead, each with its own Chromium (the phone visits).
         for share in ([k for k in keys if not isinstance(k, tuple)], [k for k in keys if isinstance(k, tuple)]):
             if share:
                 threads.append(threading.Thread(target=_prefetch, args=(site, share, stop), name="prefetch-visits", daemon=True))

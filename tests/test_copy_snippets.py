@@ -81,7 +81,7 @@ def run_without_lossbook(workdir: Path, snippet: str) -> list:
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", CHILD, TORCH_DIR, str(ROOT / "snippets" / snippet),
          str(workdir / "cases.pt"), str(workdir / "results.pt")],
-        cwd=workdir, capture_output=True, text=True, timeout=240,
+        cwd=workdir, capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return torch.load(workdir / "results.pt")

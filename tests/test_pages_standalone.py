@@ -49,7 +49,7 @@ def run_download(workdir: Path, site: Path, page: Path) -> subprocess.CompletedP
     """The page's downloaded script, copied into an empty folder and run there in a new interpreter."""
     script = workdir / "page.py"
     shutil.copyfile(download(site, page, ".py"), script)
-    return subprocess.run([sys.executable, str(script)], cwd=workdir, capture_output=True, text=True, timeout=240)
+    return subprocess.run([sys.executable, str(script)], cwd=workdir, capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))

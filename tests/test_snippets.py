@@ -26,7 +26,7 @@ def test_there_are_snippets() -> None:
 
 def run_alone(workdir: Path, snippet: Path) -> subprocess.CompletedProcess:
     """The snippet run in a new interpreter from an empty folder."""
-    return subprocess.run([sys.executable, str(snippet)], cwd=workdir, capture_output=True, text=True, timeout=240)
+    return subprocess.run([sys.executable, str(snippet)], cwd=workdir, capture_output=True, text=True, timeout=900)
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
