@@ -26,16 +26,20 @@ are generous and name what did not arrive, so a slow machine is slow, not broken
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.site_support import ROOT, source_pages  # noqa: F401 - source_pages: used via this module
+from tests.background import once, wait_idle
+from tests.site_support import ROOT, nav_pages, source_pages  # noqa: F401 - source_pages: used via this module
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = os.environ.get("LOSSBOOK_CHROMIUM", "/usr/bin/chromium")
@@ -74,26 +78,45 @@ def served_site(request: pytest.FixtureRequest) -> Path:
     return Path(prebuilt) if prebuilt else request.getfixturevalue("built_site")
 
 
-@pytest.fixture(scope="session")
-def site_url(served_site: Path):
-    """The site served with gzip on loopback, under the path of ``site_url``, for the session."""
+_server = contextlib.ExitStack()
+
+
+def session_url(site: Path) -> str:
+    """The site served with gzip on loopback for the rest of the session (one server, started
+    by the first to ask: the prefetch thread or the ``site_url`` fixture)."""
     from tests.site_support import serve
 
-    with serve(served_site) as url:
-        yield url
+    return once("site server", lambda: _server.enter_context(serve(site)))
+
+
+@pytest.fixture(scope="session")
+def site_url(served_site: Path, prefetched_visits) -> str:
+    """The site served with gzip on loopback, under the path of ``site_url``, for the session
+    (closed after the prefetch thread has stopped: :func:`prefetched_visits`)."""
+    return session_url(served_site)
+
+
+def missing_browser() -> str | None:
+    """Why the browser tests cannot run here, or None."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the Python package playwright is not installed (pip install playwright; make does it)"
+    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+        return f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) or set LOSSBOOK_CHROMIUM"
+    if not AXE.is_file():
+        return f"{AXE.relative_to(ROOT)} is missing: run npm ci (make does it)"
+    return None
 
 
 @pytest.fixture(scope="session")
 def browser():
     """Debian's Chromium, headless, shared by every browser test."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("the Python package playwright is not installed (pip install playwright; make does it)")
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        _unavailable(f"no Chromium at {CHROMIUM}: install it (apt-get install chromium) or set LOSSBOOK_CHROMIUM")
-    if not AXE.is_file():
-        _unavailable(f"{AXE.relative_to(ROOT)} is missing: run npm ci (make does it)")
+    reason = missing_browser()
+    if reason:
+        _unavailable(reason)
+    from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
@@ -560,9 +583,20 @@ def loaded_page(browser, site_url: str, path: str) -> Visit:
 
 
 def visit(browser, site_url: str, path: str) -> Visit:
-    """Load ``site_url + path`` once (cached) at 1280x800, in light mode, then switch to dark."""
+    """Load ``site_url + path`` once (cached) at 1280x800, in light mode, then switch to dark;
+    or the record the prefetch thread made of that very visit (:func:`prefetched_visits`)."""
+    if path in _prefetched:
+        return _prefetched[path].result()
+    return _visit(browser, site_url, path)
+
+
+def _visit(browser, site_url: str, path: str) -> Visit:
     if path in _visits:
         return _visits[path]
+    # Layout shifts are counted while the page loads: nothing else of the suite's runs meanwhile
+    # (the pool's jobs and the phone visits made ahead are all done first).
+    wait_idle()
+    _wait_for_prefetch()
     result = Visit(url=site_url + path)
     context = new_context(browser, WIDE, color_scheme="light")
     requests = None
@@ -605,17 +639,20 @@ def visit(browser, site_url: str, path: str) -> Visit:
     return result
 
 
-@pytest.fixture(scope="session")
-def phone(browser, site_url):
-    """``phone(path, scheme)``: the page at 390x844 in ``scheme`` (a :class:`PhoneVisit`, cached).
+class PhoneVisits:
+    """``measure(path, scheme)``: the page at 390x844 in ``scheme`` (a :class:`PhoneVisit`, cached).
 
     One browser context per colour scheme serves every page, one page load each.
     """
-    contexts: dict[str, tuple] = {}
-    visits: dict[tuple[str, str], PhoneVisit] = {}
-    current: dict[str, PhoneVisit] = {}
 
-    def measure(path: str, scheme: str) -> PhoneVisit:
+    def __init__(self, browser, site_url: str) -> None:
+        self.browser, self.site_url = browser, site_url
+        self.contexts: dict[str, tuple] = {}
+        self.visits: dict[tuple[str, str], PhoneVisit] = {}
+        self.current: dict[str, PhoneVisit] = {}
+
+    def measure(self, path: str, scheme: str) -> PhoneVisit:
+        browser, site_url, contexts, visits, current = self.browser, self.site_url, self.contexts, self.visits, self.current
         if (path, scheme) in visits:
             return visits[(path, scheme)]
         result = PhoneVisit(url=site_url + path, scheme=scheme)
@@ -643,10 +680,125 @@ def phone(browser, site_url):
         requests.settle()
         return result
 
+    def close(self) -> None:
+        for context, _, requests in self.contexts.values():
+            requests.closing = True
+            context.close()
+
+
+@pytest.fixture(scope="session")
+def phone(browser, site_url):
+    """``phone(path, scheme)``: the page at 390x844 in ``scheme`` (a :class:`PhoneVisit`, cached);
+    the prefetch thread's record of it when it made one (:func:`prefetched_visits`)."""
+    visits = PhoneVisits(browser, site_url)
+
+    def measure(path: str, scheme: str) -> PhoneVisit:
+        if (path, scheme) in _prefetched:
+            return _prefetched[(path, scheme)].result()
+        return visits.measure(path, scheme)
+
     yield measure
-    for context, _, requests in contexts.values():
-        requests.closing = True
-        context.close()
+    visits.close()
+
+
+# --- The visits, made ahead --------------------------------------------------------------------
+
+# (path, scheme) -> PhoneVisit: the records the prefetch thread makes or will make.
+_prefetched: dict = {}
+_prefetch_threads: list[threading.Thread] = []
+
+
+def _wait_for_prefetch() -> None:
+    for thread in list(_prefetch_threads):
+        thread.join()
+
+
+def _wanted_visits(items) -> list:
+    """The visits the selected tests read, in the order they read them: a test with a ``path``
+    (and a ``scheme``) parameter that uses ``phone`` reads that phone visit; one that uses the
+    browser reads that page's visit; one without parameters that uses ``loaded`` reads them all."""
+    paths = [page.url for page in nav_pages()]
+    wanted: dict = {}
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        if "phone" in names:
+            keys = [(params["path"], params["scheme"])] if {"path", "scheme"} <= params.keys() else [
+                (path, scheme) for scheme in SCHEMES for path in paths
+            ]
+        else:
+            keys = []  # the visits at 1280 px are made by the tests, see visit()
+        wanted.update(dict.fromkeys(keys))
+    return list(wanted)
+
+
+def _prefetch(site: Path, keys: list, stop: threading.Event) -> None:
+    """Make every visit of ``keys`` in a Chromium of this thread's own, each record into its
+    future; an error is that visit's (or, if the browser fails, every remaining one's)."""
+    from playwright.sync_api import sync_playwright
+
+    try:
+        url = session_url(site)
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            phones = PhoneVisits(chromium, url)
+            try:
+                for key in keys:
+                    if stop.is_set():
+                        break
+                    future = _prefetched[key]
+                    try:
+                        future.set_result(phones.measure(*key) if isinstance(key, tuple) else _visit(chromium, url, key))
+                    except Exception as error:  # noqa: BLE001 - the test that reads this visit raises it
+                        future.set_exception(error)
+            finally:
+                phones.close()
+                chromium.close()
+    except BaseException as error:  # noqa: BLE001
+        for key in keys:
+            if not _prefetched[key].done():
+                _prefetched[key].set_exception(error)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prefetched_visits(request: pytest.FixtureRequest, background):
+    """The phone visits the selected tests read, made in a thread of its own with its own
+    Chromium as soon as the site is built, while the tests that need no site still run: each
+    visit exactly as :func:`phone` makes it (same steps, same waits), in test order; the tests
+    then read the records. The visits at 1280 px, which count layout shifts, are not made ahead:
+    :func:`visit` makes them once the suite's other work is done. Without a browser, nothing is made ahead (the
+    ``browser`` fixture skips or fails those tests)."""
+    keys = _wanted_visits(request.session.items)
+    if not keys or missing_browser():
+        yield
+        _server.close()
+        return
+    for key in keys:
+        _prefetched[key] = Future()
+    stop = threading.Event()
+    threads = _prefetch_threads
+
+    def start(site: Path) -> None:
+        # One thread per kind of visit made ahead, each with its own Chromium (the phone visits).
+        for share in ([k for k in keys if not isinstance(k, tuple)], [k for k in keys if isinstance(k, tuple)]):
+            if share:
+                threads.append(threading.Thread(target=_prefetch, args=(site, share, stop), name="prefetch-visits", daemon=True))
+                threads[-1].start()
+
+    def failed(error: BaseException) -> None:
+        for future in _prefetched.values():
+            future.set_exception(error)
+
+    prebuilt = os.environ.get("LOSSBOOK_SITE")
+    if prebuilt:
+        start(Path(prebuilt))
+    else:
+        background.when_built(start, failed)
+    yield
+    stop.set()
+    for thread in threads:
+        thread.join()
+    _server.close()
 
 
 class _Forward:

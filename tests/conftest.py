@@ -1,6 +1,7 @@
 """Shared by the tests: the built site, the browser fixtures, and one Hypothesis profile.
 
-* ``built_site``: the site as ``make build`` writes it, built once per session.
+* ``built_site``: the site as ``make build`` writes it, built once per session, in the
+  background pool of ``tests/background.py`` (started with the first test).
 * The browser fixtures (``browser``, ``site_url``, ``served_site``, ``phone``) live in
   ``tests/browser.py``, registered here as a plugin (``pytest_plugins``).
 * Hypothesis runs derandomized (the examples come from a hash of each test, so every run tries
@@ -11,9 +12,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,19 +19,13 @@ from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.background", "tests.browser"]
 
 settings.register_profile("lossbook", derandomize=True, deadline=None, database=None, print_blob=True)
 settings.load_profile("lossbook")
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def built_site(background) -> Path:
     """The site as ``make build`` writes it (``mkdocs build --strict``), in a temporary folder."""
-    site = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr}"
-    return site
+    return background.built_site()

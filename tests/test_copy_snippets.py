@@ -4,7 +4,8 @@ Each ``snippets/copy_*.py`` is run in a fresh interpreter started with ``-I -S``
 PYTHONPATH, no user site, no site-packages ``.pth`` files, so lossbook's editable install is
 invisible), with only the directory that holds torch on ``sys.path`` and an import hook that
 refuses ``lossbook``; the child computes each case's loss and gradient and saves them, and the
-test compares them with lossbook's functions on the same inputs (float32 precision).
+test compares them with lossbook's functions on the same inputs (float32 precision). The
+children run in the background pool (``tests/background.py``), started with the session.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import pytest
 import torch
 
 import lossbook
+from tests.background import in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 TORCH_DIR = str(Path(torch.__file__).resolve().parent.parent)
@@ -72,17 +74,24 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.mark.parametrize("snippet", sorted(CASES))
-def test_copy_runs_without_lossbook_and_matches_it(snippet, tmp_path):
-    fn_name, ours, args, cases = CASES[snippet]
-    torch.save((fn_name, args, cases), tmp_path / "cases.pt")
+def run_without_lossbook(workdir: Path, snippet: str) -> list:
+    """The child's (loss, gradient) for each case of ``snippet``."""
+    fn_name, _, args, cases = CASES[snippet]
+    torch.save((fn_name, args, cases), workdir / "cases.pt")
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", CHILD, TORCH_DIR, str(ROOT / "snippets" / snippet),
-         str(tmp_path / "cases.pt"), str(tmp_path / "results.pt")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=240,
+         str(workdir / "cases.pt"), str(workdir / "results.pt")],
+        cwd=workdir, capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr[-3000:]
-    for kwargs, (loss, grad) in zip(cases, torch.load(tmp_path / "results.pt")):
+    return torch.load(workdir / "results.pt")
+
+
+@pytest.mark.parametrize("snippet", sorted(CASES))
+@in_background(run_without_lossbook)
+def test_copy_runs_without_lossbook_and_matches_it(snippet, background_job):
+    fn_name, ours, args, cases = CASES[snippet]
+    for kwargs, (loss, grad) in zip(cases, background_job.result(), strict=True):
         first = args[0].clone().requires_grad_()
         expected = ours(first, *args[1:], **kwargs)
         (expected_grad,) = torch.autograd.grad(expected.sum(), first)

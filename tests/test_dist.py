@@ -8,7 +8,8 @@ fresh virtual environment that holds nothing but torch (and what torch itself re
 installed again (about a gigabyte unpacked): the new environment gets links to the torch of
 this one, with its ``.dist-info``, so pip sees it as installed. Then, in that environment, in
 isolated mode, each public name of ``lossbook`` runs its docstring examples: a smoke example
-for every name, with nothing of this checkout importable.
+for every name, with nothing of this checkout importable. The build and the install run in the
+background pool (``tests/background.py``), started with the session.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from pathlib import Path
 import pytest
 from packaging.requirements import Requirement
 
+from tests.background import in_background, once
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -40,12 +43,21 @@ def run(*command: str | Path, cwd: Path | None = None) -> subprocess.CompletedPr
     return result
 
 
-@pytest.fixture(scope="module")
-def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("dist")
+def build_dist(out: Path) -> Path:
     # --no-isolation: the pinned setuptools of this environment, nothing fetched
     run(sys.executable, "-m", "build", "--no-isolation", "--outdir", out, ROOT)
     return out
+
+
+def shared_dist(out: Path) -> Path:
+    """The sdist and the wheel, built once per session, into ``out`` of the first to ask (the
+    install job in the background pool, or the first test here)."""
+    return once("dist", lambda: build_dist(out))
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shared_dist(tmp_path_factory.mktemp("dist"))
 
 
 def the_wheel(dist: Path) -> Path:
@@ -155,7 +167,9 @@ def pip(python: Path, *arguments: str | Path, cwd: Path) -> subprocess.Completed
     return run(sys.executable, "-m", "pip", "--python", python, *arguments, cwd=cwd)
 
 
-def test_wheel_installs_with_torch_only_and_every_public_name_runs(dist: Path, tmp_path: Path) -> None:
+def install_and_run(workdir: Path) -> None:
+    """Install the wheel into a fresh environment with torch only, and run every public name."""
+    dist, tmp_path = shared_dist(workdir / "dist"), workdir
     env = tmp_path / "env"
     venv.create(env, with_pip=False, symlinks=True)
     python = env / "bin" / "python"
@@ -181,3 +195,9 @@ def test_wheel_installs_with_torch_only_and_every_public_name_runs(dist: Path, t
         names = sorted(name for name, needed in NEEDS_EXTRA.items() if needed == extra)
         result = run(python, "-I", "-c", SMOKE, json.dumps(names), "[]", cwd=tmp_path)
         assert result.stdout.strip().splitlines()[-2] == f"ran {', '.join(names)}"
+
+
+@in_background(install_and_run)
+def test_wheel_installs_with_torch_only_and_every_public_name_runs(background_job) -> None:
+    """The work is :func:`install_and_run`, done in the background pool; its failures fail here."""
+    background_job.result()

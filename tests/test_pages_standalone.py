@@ -7,6 +7,7 @@ interpreter from an empty folder, and compares everything it prints with the pag
 blocks joined in order. It catches a page that only works because of state left by the test
 process (imports, seeds, print options), and code that is not self-contained. The notebook
 offered next to it must hold the same code, one cell per block, with the page's outputs.
+The scripts run in the background pool (``tests/background.py``) once the site is built.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 import nbformat
 from bs4 import BeautifulSoup
 import pytest
+
+from tests.background import in_background
 
 from tests.doc_examples import DOCTEST_LANGUAGES, normalise, page_examples
 
@@ -42,16 +45,20 @@ def download(site: Path, page: Path, suffix: str) -> Path:
     return target
 
 
+def run_download(workdir: Path, site: Path, page: Path) -> subprocess.CompletedProcess:
+    """The page's downloaded script, copied into an empty folder and run there in a new interpreter."""
+    script = workdir / "page.py"
+    shutil.copyfile(download(site, page, ".py"), script)
+    return subprocess.run([sys.executable, str(script)], cwd=workdir, capture_output=True, text=True, timeout=900)
+
+
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
-def test_downloaded_script_prints_what_the_page_shows(built_site: Path, page: Path, tmp_path: Path) -> None:
+@in_background(run_download, after_build=True)
+def test_downloaded_script_prints_what_the_page_shows(page: Path, background_job) -> None:
     examples = page_examples(page.read_text(encoding="utf-8"), str(page))
     doctests = [e.block.line for e in examples if e.block.language in DOCTEST_LANGUAGES]
     assert not doctests, f"pages show code as python + output blocks; doctest form at lines {doctests}"
-    script = tmp_path / "page.py"
-    shutil.copyfile(download(built_site, page, ".py"), script)
-    result = subprocess.run(
-        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=240
-    )
+    result = background_job.result()
     assert result.returncode == 0, f"{page.name} fails as one script:\n{result.stderr[-3000:]}"
     shown = "\n".join(normalise(e.expected) for e in examples if e.expected is not None)
     assert normalise(result.stdout) == normalise(shown)

@@ -1,7 +1,8 @@
 """Every file in ``snippets/`` runs on its own, and every one is shown on some page.
 
 A page that includes a snippet also runs it in the page's namespace and compares its output
-(``tests/doc_examples.py``); this test makes sure the file works when copied alone.
+(``tests/doc_examples.py``); this test makes sure the file works when copied alone. Each run
+is started with the session in the background pool (``tests/background.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.background import in_background
+
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = sorted((ROOT / "snippets").glob("*.py"))
 PAGES_TEXT = "\n".join(page.read_text(encoding="utf-8") for page in (ROOT / "docs").rglob("*.md"))
@@ -21,11 +24,15 @@ def test_there_are_snippets() -> None:
     assert SNIPPETS, "snippets/ holds no .py files"
 
 
+def run_alone(workdir: Path, snippet: Path) -> subprocess.CompletedProcess:
+    """The snippet run in a new interpreter from an empty folder."""
+    return subprocess.run([sys.executable, str(snippet)], cwd=workdir, capture_output=True, text=True, timeout=900)
+
+
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
-def test_snippet_runs_on_its_own(snippet: Path, tmp_path: Path) -> None:
-    result = subprocess.run(
-        [sys.executable, str(snippet)], cwd=tmp_path, capture_output=True, text=True, timeout=240
-    )
+@in_background(run_alone)
+def test_snippet_runs_on_its_own(snippet: Path, background_job) -> None:
+    result = background_job.result()
     assert result.returncode == 0, f"{snippet.name} failed on its own:\n{result.stderr}"
 
 
