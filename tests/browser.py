@@ -174,7 +174,7 @@ IN_VIEW_JS = """img => {
 }"""
 IMAGES_IN_VIEW_COMPLETE_JS = f"() => [...document.images].filter({IN_VIEW_JS}).every(img => img.complete)"
 
-# Images are lazy (hooks/page_weight.py): make each load now and wait for its load or error
+# Images are lazy (hooks/images.py): make each load now and wait for its load or error
 # event (up to timeoutMs), then list those that failed and those still loading.
 IMAGES_JS = """async (timeoutMs) => {
   const images = [...document.images];
