@@ -1,9 +1,10 @@
 """Draw figures of ``lossbook.plots`` for ``hooks/figures.py``, in a process of its own.
 
-Run as ``python hooks/draw_figures.py``. Reads one JSON list of figure names per line on stdin
-and writes one JSON line per request on stdout: ``{"svgs": {file name: svg text}}`` with each
-name's four variants (wide and narrow, light and dark), or ``{"error": traceback}``. An empty
-list answers ``{"figures": [every registered name]}``. ``hooks/figures.py`` starts several of
+Run as ``python hooks/draw_figures.py``. Reads one JSON list of variants per line on stdin,
+each ``[name, width, theme]``, and writes one JSON line per request on stdout: ``{"svgs": [svg
+text, ...]}`` in the order asked, or ``{"error": traceback}``. An empty list answers
+``{"figures": [every registered name], "narrow_below": ...}``. ``hooks/figures.py`` chooses the
+variants and names the files. ``hooks/figures.py`` starts several of
 these, so the figures are drawn on every core; matplotlib and torch are imported here only.
 """
 
@@ -18,13 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, Python puts hooks/ on the path, not the project: the lossbook drawn is this
 # project's (as in the build's own process), not whichever one the environment has installed.
 sys.path.insert(0, str(ROOT))
-
-THEMES = ("light", "dark")
-WIDTHS = ("wide", "narrow")
-
-
-def file_name(name: str, theme: str, width: str = "wide") -> str:
-    return f"{name}.{theme}.svg" if width == "wide" else f"{name}.{width}.{theme}.svg"
 
 
 def main() -> None:
@@ -43,15 +37,12 @@ def main() -> None:
 
 def serve(plots) -> None:
     for line in sys.stdin:
-        names = json.loads(line)
+        variants = json.loads(line)
         try:
-            if not names:
+            if not variants:
                 answer = {"figures": sorted(plots.FIGURES), "narrow_below": plots.NARROW_BELOW}
             else:
-                answer = {"svgs": {
-                    file_name(name, theme, width): plots.render_svg(name, theme, width)
-                    for name in names for width in WIDTHS for theme in THEMES
-                }}
+                answer = {"svgs": [plots.render_svg(name, theme, width) for name, width, theme in variants]}
         except Exception:  # reported to the build, which fails naming the figure
             answer = {"error": traceback.format_exc()}
         sys.stdout.write(json.dumps(answer) + "\n")

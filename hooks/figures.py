@@ -83,16 +83,18 @@ class _Worker:
             text=True, encoding="utf-8", cwd=ROOT,
         )
 
-    def ask(self, names: list[str]) -> dict:
+    def ask(self, variants: list[tuple[str, str, str]]) -> dict:
+        """The worker's answer for ``variants``, each ``(name, width, theme)``; none: the figure list."""
         assert self.process.stdin and self.process.stdout
-        self.process.stdin.write(json.dumps(names) + "\n")
+        self.process.stdin.write(json.dumps(variants) + "\n")
         self.process.stdin.flush()
+        names = ", ".join(dict.fromkeys(name for name, _, _ in variants)) or "the figure list"
         line = self.process.stdout.readline()
         if not line:
-            raise PluginError(f"the figure worker ({WORKER.name}) stopped unexpectedly drawing {', '.join(names)}")
+            raise PluginError(f"the figure worker ({WORKER.name}) stopped unexpectedly drawing {names}")
         answer = json.loads(line)
         if "error" in answer:
-            raise PluginError(f"drawing {', '.join(names) or 'the figure list'} failed:\n{answer['error']}")
+            raise PluginError(f"drawing {names} failed:\n{answer['error']}")
         return answer
 
     def close(self) -> None:
@@ -129,8 +131,10 @@ def _draw_in_parallel() -> dict[str, str]:
                     names = tasks.get_nowait()
                 except queue.Empty:
                     return
+                variants = [(name, width, theme) for name in names for width in WIDTHS for theme in THEMES]
                 try:
-                    svgs.update(worker.ask(names)["svgs"])
+                    drawn = worker.ask(variants)["svgs"]
+                    svgs.update((file_name(name, theme, width), svg) for (name, width, theme), svg in zip(variants, drawn))
                 except BaseException as error:  # re-raised below, in the build's thread
                     errors.append(error)
 
