@@ -237,9 +237,6 @@ class KatexRenderer:
     def __init__(self) -> None:
         self._process: subprocess.Popen[str] | None = None
 
-    def render(self, tex: str, display: bool) -> dict:
-        return self.render_all([(tex, display)])[0]
-
     def render_all(self, formulas: list[tuple[str, bool]]) -> list[dict]:
         """The answers for ``formulas`` (TeX, display), in order: all sent at once, not one per round trip."""
         if self._process is None:
@@ -318,7 +315,9 @@ class Build:
     def formula(self, tex: str, display: bool, where: str) -> dict:
         key = _key(tex, display)
         if key not in self.formulas:
-            answer = self.rendered.pop(key, None) or self.renderer.render(tex, display)
+            if key not in self.rendered:  # a formula on its own, outside a page's batch
+                self.render_missing([(tex, display)])
+            answer = self.rendered.pop(key)
             if "error" in answer:
                 raise PluginError(f"KaTeX cannot render {tex!r} on {where}: {answer['error']}")
             fonts, chars = self.styles.analyse(answer["html"])
