@@ -45,6 +45,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Two workers: with the pytest process, three things to do on a 2-core machine; a worker
 # spends much of its time waiting for its child, and the child for its disk and imports.
 WORKERS = max(2, min(4, (os.cpu_count() or 2)))
+# A job's child process is stopped after this many seconds: a guard against a hang, not a time
+# limit (the jobs share the machine with the suite; pytest-timeout in pyproject.toml matches it).
+CHILD_TIMEOUT = 900
 # The tests that read the built site; ``served_site`` is a site built beforehand with LOSSBOOK_SITE.
 SITE_FIXTURES = {"built_site"} if os.environ.get("LOSSBOOK_SITE") else {"built_site", "served_site"}
 

@@ -19,7 +19,7 @@ import pytest
 import torch
 
 import lossbook
-from tests.background import in_background
+from tests.background import CHILD_TIMEOUT, in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 TORCH_DIR = str(Path(torch.__file__).resolve().parent.parent)
@@ -81,7 +81,7 @@ def run_without_lossbook(workdir: Path, snippet: str) -> list:
     result = subprocess.run(
         [sys.executable, "-I", "-S", "-c", CHILD, TORCH_DIR, str(ROOT / "snippets" / snippet),
          str(workdir / "cases.pt"), str(workdir / "results.pt")],
-        cwd=workdir, capture_output=True, text=True, timeout=900,
+        cwd=workdir, capture_output=True, text=True, timeout=CHILD_TIMEOUT,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return torch.load(workdir / "results.pt")

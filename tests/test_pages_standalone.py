@@ -21,7 +21,7 @@ import nbformat
 from bs4 import BeautifulSoup
 import pytest
 
-from tests.background import in_background
+from tests.background import CHILD_TIMEOUT, in_background
 
 from tests.doc_examples import DOCTEST_LANGUAGES, normalise, page_examples
 
@@ -49,7 +49,10 @@ def run_download(workdir: Path, site: Path, page: Path) -> subprocess.CompletedP
     """The page's downloaded script, copied into an empty folder and run there in a new interpreter."""
     script = workdir / "page.py"
     shutil.copyfile(download(site, page, ".py"), script)
-    return subprocess.run([sys.executable, str(script)], cwd=workdir, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, str(script)], cwd=workdir, capture_output=True, text=True,
+        timeout=CHILD_TIMEOUT,
+    )
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.background import in_background
+from tests.background import CHILD_TIMEOUT, in_background
 
 ROOT = Path(__file__).resolve().parent.parent
 SNIPPETS = sorted((ROOT / "snippets").glob("*.py"))
@@ -26,7 +26,10 @@ def test_there_are_snippets() -> None:
 
 def run_alone(workdir: Path, snippet: Path) -> subprocess.CompletedProcess:
     """The snippet run in a new interpreter from an empty folder."""
-    return subprocess.run([sys.executable, str(snippet)], cwd=workdir, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, str(snippet)], cwd=workdir, capture_output=True, text=True,
+        timeout=CHILD_TIMEOUT,
+    )
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
