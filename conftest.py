@@ -9,6 +9,18 @@ Snippet files are run on their own by ``tests/test_snippets.py`` and, where a pa
 them, as part of that page.
 """
 
+import os
+
+# One intra-op thread for torch in the suite's process and every process it starts (the
+# environment is inherited). The suite runs its work concurrently (tests/background.py:
+# the build, snippets and scripts in other processes, the browser visits): with torch's
+# default of one thread per core, two-thread operations wait on each other's spinning threads
+# and a snippet took 6 times as long (4.8 s against 28.5 s with the machine loaded). Set before
+# torch is first imported, which is what OpenMP reads. Every value the pages print came out the
+# same with one thread and with two (whole-suite runs of each on this 2-core machine).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
 from sybil import Sybil
 from sybil.parsers.rest import DocTestParser
 
