@@ -125,11 +125,27 @@ def browser():
 
 # --- What the page is asked --------------------------------------------------------------------
 
-# Collected in the page before any of its scripts run: layout shifts (as Lighthouse counts them).
+# Collected in the page before any of its scripts run: layout shifts (as Lighthouse counts them),
+# and what moved in each, for the failure message: the element, where it was and where it went.
 INIT_SCRIPT = """
 window.__layoutShift = 0;
+window.__layoutShiftSources = [];
+const describeShifted = node => {
+  if (!node) return "(an element since removed)";
+  const el = node.nodeType === 1 ? node : node.parentElement;
+  if (!el) return "(a node outside the document)";
+  const name = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+    + [...el.classList].slice(0, 3).map(c => "." + c).join("");
+  return `${name} "${(el.textContent || "").replace(/\\s+/g, " ").trim().slice(0, 40)}"`;
+};
+const box = r => `${Math.round(r.x)},${Math.round(r.y)} ${Math.round(r.width)}x${Math.round(r.height)}`;
 new PerformanceObserver(list => {
-  for (const entry of list.getEntries()) if (!entry.hadRecentInput) window.__layoutShift += entry.value;
+  for (const entry of list.getEntries()) {
+    if (entry.hadRecentInput) continue;
+    window.__layoutShift += entry.value;
+    window.__layoutShiftSources.push(`${entry.value.toFixed(4)} at ${Math.round(entry.startTime)} ms: `
+      + (entry.sources || []).map(s => `${describeShifted(s.node)} ${box(s.previousRect)} -> ${box(s.currentRect)}`).join("; "));
+  }
 }).observe({type: "layout-shift", buffered: true});
 """
 
@@ -395,6 +411,7 @@ class Visit:
     loading_images: dict[str, list[str]] = field(default_factory=dict)  # scheme -> still loading
     axe: dict[str, list[dict]] = field(default_factory=dict)  # scheme -> violations
     layout_shift: float = 0.0
+    layout_shift_sources: list[str] = field(default_factory=list)  # one line per shift: what moved
     fonts_loaded: list[tuple[str, str, str]] = field(default_factory=list)
     code_blocks: list[dict] = field(default_factory=list)  # CODE_JS
     figures: dict[str, list[dict]] = field(default_factory=dict)  # scheme -> FIGURES_JS + text sizes
@@ -613,6 +630,7 @@ def _visit(browser, site_url: str, path: str) -> Visit:
             result.transfer_bytes[request.url] = sizes["responseBodySize"] + sizes["responseHeadersSize"]
         result.title = page.title()
         result.layout_shift = page.evaluate("window.__layoutShift")
+        result.layout_shift_sources = page.evaluate("window.__layoutShiftSources")
         result.math = page.evaluate(MATH_JS)
         text = page.evaluate(RAW_TEX_JS)
         result.raw_tex = [text[max(0, m.start() - 40): m.end() + 40] for m in RAW_TEX.finditer(text)]

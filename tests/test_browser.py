@@ -92,7 +92,9 @@ def test_every_formula_is_rendered_without_layout_shift(loaded, path: str) -> No
     assert page.math["unrendered"] == 0, f"{page.url}: {page.math['unrendered']} formulas left for a script"
     if "\\(" in PAGES[path].read_text(encoding="utf-8") or "$$" in PAGES[path].read_text(encoding="utf-8"):
         assert page.math["rendered"] > 0, f"{page.url}: the page has math but shows no rendered formula"
-    assert page.layout_shift < 0.001, f"{page.url}: layout shift {page.layout_shift:.4f} while loading"
+    assert page.layout_shift < 0.001, f"{page.url}: layout shift {page.layout_shift:.4f} while loading:\n" + "\n".join(
+        page.layout_shift_sources
+    )
 
 
 def _image_problems(url: str, broken: list[str], loading: list[str]) -> str:
