@@ -97,3 +97,21 @@ def test_every_image_exists_and_nothing_loads_from_another_origin(built_site: Pa
                 if tag == "img" and not url.startswith("data:"):
                     target = (path.parent / url.split("#")[0].split("?")[0]).resolve()
                     assert target.is_file(), f"{path}: image {url} is missing"
+
+
+def test_first_frame_waits_for_the_text(built_site: Path) -> None:
+    """Every page holds its first frame until the text is parsed (overrides/main.html): a
+    ``<link rel="expect" blocking="render">`` in <head> names an element of the page that comes
+    after the article and before Material's script. A name that matched nothing would hold the
+    frame until the whole document is parsed, Material's script included."""
+    for path in _all_html(built_site):
+        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        if soup.find("article") is None:
+            continue  # a redirect stub; the 404 page has an article and is checked too
+        expects = soup.head.select('link[rel="expect"][blocking="render"]')
+        assert len(expects) == 1, f"{path}: {len(expects)} render-blocking rel=expect links in <head>"
+        target = soup.find(id=expects[0]["href"].removeprefix("#"))
+        assert target is not None, f"{path}: nothing has the id {expects[0]['href']} (rel=expect)"
+        article, bundle = soup.find("article"), soup.find("script", src=re.compile(r"bundle\.[0-9a-f]+\.min\.js$"))
+        assert article in target.find_all_previous("article"), f"{path}: {expects[0]['href']} is not after the article"
+        assert bundle in target.find_all_next("script"), f"{path}: {expects[0]['href']} is not before Material's script"
