@@ -35,7 +35,6 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
-import concurrent.futures
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -171,12 +170,6 @@ class Background:
 
         self.pool.submit(run)
 
-    def wait_idle(self) -> None:
-        """Wait until the build and every job started so far are done (whatever their result)."""
-        for future in [self.site, *self.jobs.values()]:
-            if future is not None:
-                concurrent.futures.wait([future])
-
     def job(self, nodeid: str) -> Future:
         assert nodeid in self.jobs, f"{nodeid}: no background job was started for this test"
         return self.jobs[nodeid]
@@ -201,13 +194,6 @@ def pytest_collection_modifyitems(items: list) -> None:
 
 
 _early: list[Background] = []
-_current: list[Background] = []
-
-
-def wait_idle() -> None:
-    """Wait until the session's pool has nothing left to do (see :meth:`Background.wait_idle`)."""
-    for pool in _current:
-        pool.wait_idle()
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -230,7 +216,6 @@ def background(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     """The session's pool, started with the first test (or its build before collection, see
     :func:`pytest_sessionstart`): every job of the selected tests."""
     pool = _early[0] if _early else Background(tmp_path_factory)
-    _current[:] = [pool]
     pool.start(request.session.items)
     yield pool
     pool.close()

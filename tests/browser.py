@@ -17,6 +17,9 @@ once per configuration:
 * :func:`phone` (fixture): 390x844, one context per colour scheme (``prefers-color-scheme``)
   for all pages: the page's width, display formulas, tables, figures and images.
 
+Both are made ahead, as soon as the site is built, each kind in a thread with its own Chromium
+(:func:`prefetched_visits`); the tests read the records.
+
 Nothing waits for "network idle": a load waits for the load event, then for what the checks read,
 each explicitly: the search index and the sitemap (responses Material's script asks for), web
 fonts (``document.fonts.ready``), the copy buttons (elements), the images in view (their
@@ -38,7 +41,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.background import once, wait_idle
+from tests.background import once
 from tests.site_support import ROOT, nav_pages, source_pages  # noqa: F401 - source_pages: used via this module
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -610,10 +613,6 @@ def visit(browser, site_url: str, path: str) -> Visit:
 def _visit(browser, site_url: str, path: str) -> Visit:
     if path in _visits:
         return _visits[path]
-    # Layout shifts are counted while the page loads: nothing else of the suite's runs meanwhile
-    # (the pool's jobs and the phone visits made ahead are all done first).
-    wait_idle()
-    _wait_for_prefetch()
     result = Visit(url=site_url + path)
     context = new_context(browser, WIDE, color_scheme="light")
     requests = None
@@ -723,18 +722,13 @@ def phone(browser, site_url):
 
 # (path, scheme) -> PhoneVisit: the records the prefetch thread makes or will make.
 _prefetched: dict = {}
-_prefetch_threads: list[threading.Thread] = []
-
-
-def _wait_for_prefetch() -> None:
-    for thread in list(_prefetch_threads):
-        thread.join()
 
 
 def _wanted_visits(items) -> list:
     """The visits the selected tests read, in the order they read them: a test with a ``path``
-    (and a ``scheme``) parameter that uses ``phone`` reads that phone visit; one that uses the
-    browser reads that page's visit; one without parameters that uses ``loaded`` reads them all."""
+    (and a ``scheme``) parameter that uses ``phone`` reads that phone visit (a ``(path, scheme)``
+    key); one with a ``path`` that uses ``loaded`` or ``browser`` reads that page's visit at 1280
+    px (a ``path`` key); one without parameters that uses ``loaded`` reads them all."""
     paths = [page.url for page in nav_pages()]
     wanted: dict = {}
     for item in items:
@@ -744,8 +738,12 @@ def _wanted_visits(items) -> list:
             keys = [(params["path"], params["scheme"])] if {"path", "scheme"} <= params.keys() else [
                 (path, scheme) for scheme in SCHEMES for path in paths
             ]
+        elif "path" in params and names & {"loaded", "browser"}:
+            keys = [params["path"]]
+        elif "loaded" in names:
+            keys = paths
         else:
-            keys = []  # the visits at 1280 px are made by the tests, see visit()
+            keys = []
         wanted.update(dict.fromkeys(keys))
     return list(wanted)
 
@@ -780,11 +778,13 @@ def _prefetch(site: Path, keys: list, stop: threading.Event) -> None:
 
 @pytest.fixture(scope="session", autouse=True)
 def prefetched_visits(request: pytest.FixtureRequest, background):
-    """The phone visits the selected tests read, made in a thread of its own with its own
-    Chromium as soon as the site is built, while the tests that need no site still run: each
-    visit exactly as :func:`phone` makes it (same steps, same waits), in test order; the tests
-    then read the records. The visits at 1280 px, which count layout shifts, are not made ahead:
-    :func:`visit` makes them once the suite's other work is done. Without a browser, nothing is made ahead (the
+    """The visits the selected tests read, made as soon as the site is built, while the tests
+    that need no site still run: the phone visits in one thread and the visits at 1280 px in
+    another, each thread with its own Chromium, each visit exactly as :func:`phone` or
+    :func:`visit` makes it (same steps, same waits), in test order; the tests then read the
+    records. The 1280 px visits count layout shifts while the rest of the suite keeps the
+    machine busy: a page must not shift however slowly it loads (overrides/main.html holds the
+    first frame until the text is parsed). Without a browser, nothing is made ahead (the
     ``browser`` fixture skips or fails those tests)."""
     keys = _wanted_visits(request.session.items)
     if not keys or missing_browser():
@@ -794,10 +794,10 @@ def prefetched_visits(request: pytest.FixtureRequest, background):
     for key in keys:
         _prefetched[key] = Future()
     stop = threading.Event()
-    threads = _prefetch_threads
+    threads: list[threading.Thread] = []
 
     def start(site: Path) -> None:
-        # One thread per kind of visit made ahead, each with its own Chromium (the phone visits).
+        # One thread per kind of visit made ahead (1280 px, phone), each with its own Chromium.
         for share in ([k for k in keys if not isinstance(k, tuple)], [k for k in keys if isinstance(k, tuple)]):
             if share:
                 threads.append(threading.Thread(target=_prefetch, args=(site, share, stop), name="prefetch-visits", daemon=True))
