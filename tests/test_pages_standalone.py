@@ -2,9 +2,10 @@
 
 Sybil runs a page's blocks in one namespace inside the test process. This test does what a
 reader does: it takes the script the site offers under the page's title ("Download as script",
-made at build time by ``hooks/downloads.py`` from the blocks the suite runs), runs it in a new
-interpreter from an empty folder, and compares everything it prints with the page's output
-blocks joined in order. It catches a page that only works because of state left by the test
+made at build time by ``hooks/downloads.py`` from the blocks the suite runs), runs it as
+``python page.py`` from an empty folder (``tests/fresh_python.py``: a process of its own, which
+starts with torch imported), and compares everything it prints with the page's output blocks
+joined in order. It catches a page that only works because of state left by the test
 process (imports, seeds, print options), and code that is not self-contained. The notebook
 offered next to it must hold the same code, one cell per block, with the page's outputs.
 The scripts run in the background pool (``tests/background.py``) once the site is built.
@@ -14,13 +15,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 from bs4 import BeautifulSoup
 import pytest
 
+from tests import fresh_python
 from tests.background import CHILD_TIMEOUT, in_background
 
 from tests.doc_examples import DOCTEST_LANGUAGES, normalise, page_examples
@@ -46,13 +47,11 @@ def download(site: Path, page: Path, suffix: str) -> Path:
 
 
 def run_download(workdir: Path, site: Path, page: Path) -> subprocess.CompletedProcess:
-    """The page's downloaded script, copied into an empty folder and run there in a new interpreter."""
+    """The page's downloaded script, copied into an empty folder and run there as ``python
+    page.py`` (``tests/fresh_python.py``)."""
     script = workdir / "page.py"
     shutil.copyfile(download(site, page, ".py"), script)
-    return subprocess.run(
-        [sys.executable, str(script)], cwd=workdir, capture_output=True, text=True,
-        timeout=CHILD_TIMEOUT,
-    )
+    return fresh_python.run(script, workdir, timeout=CHILD_TIMEOUT)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))

@@ -1,18 +1,19 @@
 """Every file in ``snippets/`` runs on its own, and every one is shown on some page.
 
 A page that includes a snippet also runs it in the page's namespace and compares its output
-(``tests/doc_examples.py``); this test makes sure the file works when copied alone. Each run
-is started with the session in the background pool (``tests/background.py``).
+(``tests/doc_examples.py``); this test makes sure the file works when copied alone, run as
+``python snippet.py`` (``tests/fresh_python.py``). Each run is started with the session in the
+background pool (``tests/background.py``).
 """
 
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests import fresh_python
 from tests.background import CHILD_TIMEOUT, in_background
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,11 +26,8 @@ def test_there_are_snippets() -> None:
 
 
 def run_alone(workdir: Path, snippet: Path) -> subprocess.CompletedProcess:
-    """The snippet run in a new interpreter from an empty folder."""
-    return subprocess.run(
-        [sys.executable, str(snippet)], cwd=workdir, capture_output=True, text=True,
-        timeout=CHILD_TIMEOUT,
-    )
+    """The snippet run as ``python snippet.py`` from an empty folder (``tests/fresh_python.py``)."""
+    return fresh_python.run(snippet, workdir, timeout=CHILD_TIMEOUT)
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)

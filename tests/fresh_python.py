@@ -1,0 +1,102 @@
+"""``run(script, cwd)``: a Python script run as ``python script.py`` from ``cwd``, without paying
+for torch's import each time.
+
+The suite runs every snippet and every page's downloaded script on its own, about thirty
+processes; each spent 1.7 s of CPU importing torch before its first line did anything. Here
+each run is a process forked from one server process (``multiprocessing``'s forkserver) that has
+imported torch and nothing of this project. What the script sees is what ``python script.py``
+gives it:
+
+* ``__name__ == "__main__"``, ``__file__``, ``sys.argv == [script]``, the working directory;
+* ``sys.path``: the script's folder, then the interpreter's own path as a new ``python`` process
+  of this environment has it (asked once of one), not the test process's (which has the project);
+* stdout and stderr at the file-descriptor level, into files read back afterwards; stdin empty;
+* random seeds of its own: torch's and numpy's generators are seeded afresh, as a new process
+  seeds them, and Python's ``random`` reseeds itself after a fork;
+* ``atexit`` handlers run at the end; an uncaught exception prints its traceback and exits 1;
+  ``sys.exit(n)`` exits ``n``; a run over ``timeout`` seconds is killed and raises
+  :class:`subprocess.TimeoutExpired`, as :func:`subprocess.run` does.
+
+Already in ``sys.modules``: ``torch`` (and what it imports), and what ``multiprocessing`` needs to
+start the run (this module; the test process's main module, pytest's). A script still has to
+import torch to use it: the name is not defined in its namespace.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import multiprocessing
+import os
+import runpy
+import subprocess
+import sys
+import tempfile
+import threading
+import traceback
+from pathlib import Path
+
+_lock = threading.Lock()
+_state: dict = {}
+
+
+def _context():
+    """The forkserver context, its server preloading torch; and a new interpreter's sys.path."""
+    with _lock:
+        if not _state:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(["torch"])
+            probe = subprocess.run(
+                [sys.executable, "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
+                capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),
+            )
+            _state.update(context=context, path=json.loads(probe.stdout))
+        return _state["context"], _state["path"]
+
+
+def _main(script: str, cwd: str, path: list[str], out: str, err: str) -> None:
+    """In the forked process: become ``python script.py`` run from ``cwd``."""
+    for fd, name in ((1, out), (2, err)):
+        handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+        os.dup2(handle, fd)
+        os.close(handle)
+    os.chdir(cwd)
+    # Fresh random seeds, as a new process draws them (Python's random reseeds itself on fork).
+    if "torch" in sys.modules:
+        sys.modules["torch"].seed()
+    if "numpy.random" in sys.modules:
+        sys.modules["numpy.random"].seed()
+    sys.argv = [script]
+    sys.path[:] = [str(Path(script).parent), *path]
+    code = 0
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+        if not isinstance(stop.code, (int, type(None))):
+            print(stop.code, file=sys.stderr)
+    except BaseException:  # noqa: BLE001 - reported as python reports it
+        traceback.print_exc()
+        code = 1
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def run(script: Path, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
+    """``python script`` run from ``cwd``: its return code, stdout and stderr as text."""
+    context, path = _context()
+    with tempfile.TemporaryDirectory() as folder:
+        out, err = Path(folder) / "stdout", Path(folder) / "stderr"
+        process = context.Process(target=_main, args=(str(script), str(cwd), path, str(out), str(err)))
+        process.start()
+        process.join(timeout)
+        if process.is_alive():
+            process.kill()
+            process.join()
+            raise subprocess.TimeoutExpired([sys.executable, str(script)], timeout)
+        return subprocess.CompletedProcess(
+            [sys.executable, str(script)], process.exitcode,
+            out.read_text(encoding="utf-8", errors="replace"), err.read_text(encoding="utf-8", errors="replace"),
+        )
