@@ -21,9 +21,11 @@ is the same as without the pool: only when the work is done changes.
 * :func:`build_site`, the session's ``mkdocs build --strict``, is started first when a selected
   test needs the site (``built_site``, ``served_site``, or a job ``after_build``);
   ``built_site`` (``tests/conftest.py``) waits for it.
-* The test modules that read a job's result run after the others, and those that read the built
-  site last (``pytest_collection_modifyitems``, a stable sort by module, so the order is the
-  same on every run): the tests that need nothing from the pool run while it works.
+* The test modules run in four groups (``pytest_collection_modifyitems``, a stable sort by
+  module, so the order is the same on every run): those that need nothing from the pool, those
+  that read only the built site, those that read a job's result, and last those that read the
+  browser's visits, which ``tests/browser.py`` makes in threads of their own once the site is
+  built. Each group runs while the work the next one reads is being done.
 
 No test times anything: a job that is slow only makes its test wait longer.
 """
@@ -49,6 +51,8 @@ WORKERS = max(2, min(4, (os.cpu_count() or 2)))
 CHILD_TIMEOUT = 900
 # The tests that read the built site; ``served_site`` is a site built beforehand with LOSSBOOK_SITE.
 SITE_FIXTURES = {"built_site"} if os.environ.get("LOSSBOOK_SITE") else {"built_site", "served_site"}
+# The fixtures of tests/browser.py whose tests read visits made ahead in other threads.
+BROWSER_FIXTURES = {"browser", "phone", "site_url"}
 
 
 def in_background(job: Callable, after_build: bool = False):
@@ -181,16 +185,22 @@ class Background:
 
 
 def pytest_collection_modifyitems(items: list) -> None:
-    """First the modules that need nothing from the pool, then those whose tests read a job, then
-    those that read the built site; each module's tests kept together and in their order, so the
-    pool works while the tests that need nothing from it run. The sort is stable: the same order
-    on every run."""
+    """First the modules that need nothing from the pool, then those that read only the built
+    site, then those whose tests read a job, then those that read the browser's visits; each
+    module's tests kept together and in their order. The sort is stable: the same order on every
+    run."""
     def module(item) -> str | None:
         return getattr(getattr(item, "module", None), "__name__", None)
 
     site = {module(item) for item in items if _needs_site(item)}
     jobs = {module(item) for item in items if _job_of(item)}
-    items.sort(key=lambda item: 2 if module(item) in site else 1 if module(item) in jobs else 0)
+    browser = {module(item) for item in items if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ()))}
+
+    def group(item) -> int:
+        name = module(item)
+        return 3 if name in browser else 2 if name in jobs else 1 if name in site else 0
+
+    items.sort(key=group)
 
 
 _early: list[Background] = []
