@@ -30,7 +30,6 @@ are generous and name what did not arrive, so a slow machine is slow, not broken
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 import threading

@@ -26,9 +26,9 @@ import urllib.request
 from pathlib import PurePosixPath
 
 import pytest
-from bs4 import BeautifulSoup
 
 from tests.browser import loaded_page, source_pages
+from tests.site_support import built_html
 
 PAGES = source_pages()
 KB = 1000
@@ -54,7 +54,7 @@ def _get(url: str) -> str:
 
 
 def _elements(built_site, path: str):
-    return BeautifulSoup((built_site / path / "index.html").read_text(encoding="utf-8"), "html.parser")
+    return built_html(built_site / path / "index.html")
 
 
 @pytest.mark.parametrize("path", sorted(PAGES), ids=lambda p: p or "home")

@@ -22,10 +22,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import nbformat
-import pytest
 from bs4 import BeautifulSoup
 
 from tests.doc_examples import fences
+from tests.site_support import built_html
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -128,8 +128,7 @@ def test_no_page_block_is_longer_than_40_lines() -> None:
     assert not found, f"{len(found)} blocks longer than {MAX_LINES} lines:\n" + "\n".join(found)
 
 
-def _shown_blocks(html: str) -> list[list[str]]:
-    soup = BeautifulSoup(html, "html.parser")
+def _shown_blocks(soup: BeautifulSoup) -> list[list[str]]:
     return [
         pre.get_text().rstrip("\n").splitlines()
         for pre in soup.select("article.md-content__inner div.highlight pre")
@@ -138,7 +137,7 @@ def _shown_blocks(html: str) -> list[list[str]]:
 
 def test_api_reference_examples_fit(built_site: Path) -> None:
     """The docstring examples the API reference shows: 88 characters, 40 lines at most."""
-    blocks = _shown_blocks((built_site / "reference" / "index.html").read_text(encoding="utf-8"))
+    blocks = _shown_blocks(built_html(built_site / "reference" / "index.html"))
     assert blocks, "the API reference shows no code block"
     found = [f"block {block[0].strip()[:50]!r}...: {len(block)} lines" for block in blocks if len(block) > MAX_LINES]
     found += [
@@ -168,12 +167,12 @@ SIDE = re.compile(
 )
 
 
-def figure_problems(html: str) -> list[str]:
+def figure_problems(html: str | BeautifulSoup) -> list[str]:
     """Every content image in a figure captioned "Figure N.", N = 1, 2, ... in page order.
 
     Neither the caption nor the alt text points at a panel by side: say first and second.
     """
-    soup = BeautifulSoup(html, "html.parser")
+    soup = html if isinstance(html, BeautifulSoup) else BeautifulSoup(html, "html.parser")
     article = soup.select_one("article.md-content__inner")
     if article is None:
         return ["no article element"]
@@ -211,7 +210,7 @@ def test_every_figure_has_a_numbered_caption(built_site: Path) -> None:
     found = list(dict.fromkeys(  # a figure's light and dark images give the same problem
         f"{path.relative_to(built_site).parent.as_posix() or 'home'}: {problem}"
         for path in _content_pages(built_site)
-        for problem in figure_problems(path.read_text(encoding="utf-8"))
+        for problem in figure_problems(built_html(path))
     ))
     assert not found, f"{len(found)} figure problems:\n" + "\n".join(found)
 
@@ -270,8 +269,7 @@ def test_link_rules() -> None:
 def test_every_external_link_has_an_allowed_form(built_site: Path) -> None:
     found = []
     for path in sorted(built_site.rglob("*.html")):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
-        for anchor in soup.find_all("a", href=True):
+        for anchor in built_html(path).find_all("a", href=True):
             problem = link_problem(anchor["href"])
             if problem:
                 found.append(f"{path.relative_to(built_site)}: {anchor['href']} ({problem})")

@@ -19,9 +19,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 import yaml
-from bs4 import BeautifulSoup
 
-from tests.site_support import site_url, source_pages
+from tests.site_support import built_html, site_url, source_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_URL = site_url()
@@ -34,9 +33,7 @@ def html_files(site: Path) -> list[Path]:
     return sorted(path for path in site.rglob("*.html") if path.relative_to(site).as_posix() != "404.html")
 
 
-@cache
-def _soup(path: Path) -> BeautifulSoup:
-    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+_soup = built_html
 
 
 @cache

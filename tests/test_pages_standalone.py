@@ -18,13 +18,13 @@ import subprocess
 from pathlib import Path
 
 import nbformat
-from bs4 import BeautifulSoup
 import pytest
 
 from tests import fresh_python
 from tests.background import CHILD_TIMEOUT, in_background
 
 from tests.doc_examples import DOCTEST_LANGUAGES, normalise, page_examples
+from tests.site_support import built_html
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -38,7 +38,7 @@ def download(site: Path, page: Path, suffix: str) -> Path:
     """The file a page's download link points at, read from the built page itself."""
     relative = page.relative_to(DOCS).with_suffix("")
     html = site / (relative.parent if relative.name == "index" else relative) / "index.html"
-    soup = BeautifulSoup(html.read_text(encoding="utf-8"), "html.parser")
+    soup = built_html(html)
     links = [a for a in soup.select("article p.lossbook-downloads a[download]") if a["href"].endswith(suffix)]
     assert len(links) == 1, f"{page.name}: {len(links)} links to a {suffix} download under the title"
     target = (html.parent / links[0]["href"]).resolve()

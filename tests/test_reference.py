@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from bs4 import BeautifulSoup
 
+from tests.site_support import built_html
+
 ROOT = Path(__file__).resolve().parent.parent
 STYLESHEET = ROOT / "docs" / "stylesheets" / "extra.css"
 ROLE = r":(?:func|mod|class|meth):"  # a Sphinx role, as text
@@ -29,13 +31,13 @@ ROLE = r":(?:func|mod|class|meth):"  # a Sphinx role, as text
 
 @pytest.fixture(scope="module")
 def reference(built_site: Path) -> BeautifulSoup:
-    return BeautifulSoup((built_site / "reference" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    return built_html(built_site / "reference" / "index.html")
 
 
 def test_no_sphinx_role_on_any_page(built_site: Path) -> None:
     found = []
     for path in sorted(built_site.rglob("*.html")):
-        article = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").select_one("article")
+        article = built_html(path).select_one("article")
         text = article.get_text() if article else ""
         found += [f"{path.relative_to(built_site)}: {role}" for role in sorted(set(re.findall(ROLE + r"`?[\w.]*", text)))]
     assert not found, "pages show Sphinx roles as text:\n" + "\n".join(found)

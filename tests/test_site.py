@@ -18,7 +18,7 @@ from bs4 import BeautifulSoup
 
 from conftest import pages as sybil_pages
 from tests.doc_examples import normalise, python_blocks
-from tests.site_support import docs_dir, html_file, nav_pages
+from tests.site_support import built_html, docs_dir, html_file, nav_pages
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = docs_dir()
@@ -32,8 +32,7 @@ def html_path(site: Path, page: Path) -> Path:
     return html_file(site, {nav_page.source: nav_page.url for nav_page in nav_pages()}[page])
 
 
-def shown_code_blocks(html: str) -> list[str]:
-    soup = BeautifulSoup(html, "html.parser")
+def shown_code_blocks(soup: BeautifulSoup) -> list[str]:
     selector = ", ".join(f"div.language-{language}" for language in CODE_LANGUAGES)
     return [normalise(block.find("code").get_text()) for block in soup.select(selector)]
 
@@ -61,7 +60,7 @@ def test_every_markdown_page_is_collected_by_sybil() -> None:
 
 @pytest.mark.parametrize("page", MARKDOWN_PAGES, ids=lambda p: str(p.relative_to(DOCS)))
 def test_every_code_block_shown_was_executed(built_site: Path, page: Path) -> None:
-    shown = shown_code_blocks(html_path(built_site, page).read_text(encoding="utf-8"))
+    shown = shown_code_blocks(built_html(html_path(built_site, page)))
     text = page.read_text(encoding="utf-8")
     executed = [normalise(block.source) for block in python_blocks(text, str(page))]
     if re.search(r"^::: ", text, re.MULTILINE):  # mkdocstrings: blocks come from docstrings
@@ -87,7 +86,7 @@ def test_no_raw_tex_and_no_katex_errors(built_site: Path) -> None:
 
 def test_every_image_exists_and_nothing_loads_from_another_origin(built_site: Path) -> None:
     for path in _all_html(built_site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = built_html(path)
         for tag, attribute in (("img", "src"), ("script", "src"), ("link", "href"), ("iframe", "src")):
             for element in soup.find_all(tag):
                 url = element.get(attribute)
@@ -105,7 +104,7 @@ def test_first_frame_waits_for_the_text(built_site: Path) -> None:
     after the article and before Material's script. A name that matched nothing would hold the
     frame until the whole document is parsed, Material's script included."""
     for path in _all_html(built_site):
-        soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+        soup = built_html(path)
         if soup.find("article") is None:
             continue  # a redirect stub; the 404 page has an article and is checked too
         expects = soup.head.select('link[rel="expect"][blocking="render"]')
