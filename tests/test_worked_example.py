@@ -1,6 +1,6 @@
 """The worked example (``docs/worked-example.ipynb``) shows the outputs of a real run.
 
-* the notebook is executed afresh (nbclient, time-bounded) and every text output of every code
+* the notebook is executed afresh (nbclient, time-bounded, in the background pool) and every text output of every code
   cell is compared with the output stored in the committed notebook, so the numbers on the page
   cannot go stale (when they change on purpose, re-execute it in place with
   ``.venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb``);
@@ -25,8 +25,9 @@ import re
 from pathlib import Path
 
 import nbformat
-import pytest
 from bs4 import BeautifulSoup
+
+from tests.background import in_background, once
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "docs" / "worked-example.ipynb"
@@ -46,8 +47,8 @@ def text_outputs(cell) -> list[tuple[str, str]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def fresh_run():
+def execute_notebook():
+    """(the committed notebook, the same notebook executed afresh by nbclient in a kernel)."""
     from nbclient import NotebookClient
 
     stored = nbformat.read(NOTEBOOK, as_version=4)
@@ -63,8 +64,15 @@ def fresh_run():
     return stored, notebook
 
 
-def test_every_text_output_matches_the_stored_notebook(fresh_run) -> None:
-    stored, fresh = fresh_run
+def fresh_run(workdir: Path):
+    """The run both tests below read, made once, in the background pool with the session's start
+    (``tests/background.py``): the kernel's work overlaps the tests run meanwhile."""
+    return once("the worked example executed afresh", execute_notebook)
+
+
+@in_background(fresh_run)
+def test_every_text_output_matches_the_stored_notebook(background_job) -> None:
+    stored, fresh = background_job.result()
     code_cells = [(a, b) for a, b in zip(stored.cells, fresh.cells) if a.cell_type == "code"]
     assert code_cells, "the notebook has no code cells"
     for number, (old, new) in enumerate(code_cells, start=1):
@@ -108,8 +116,9 @@ def test_the_figures_come_from_the_notebooks_run() -> None:
             assert f"../figures/{name}.{theme}.svg#only-{theme}" in markdown, f"the page does not show {name} ({theme})"
 
 
-def test_the_run_reaches_the_expected_auc(fresh_run) -> None:
-    _, fresh = fresh_run
+@in_background(fresh_run)
+def test_the_run_reaches_the_expected_auc(background_job) -> None:
+    _, fresh = background_job.result()
     shown = "".join(text for cell in fresh.cells if cell.cell_type == "code" for _, text in text_outputs(cell))
     auc = float(re.search(r"validation AUC: ([0-9.]+)", shown)[1])
     assert 0.96 <= auc <= 0.99, f"validation AUC {auc} is outside the expected 0.97-0.98 range"
