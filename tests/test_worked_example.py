@@ -1,8 +1,8 @@
 """The worked example (``docs/worked-example.ipynb``) shows the outputs of a real run.
 
-* the notebook is executed afresh (nbclient, time-bounded, in the background pool) and every text output of every code
-  cell is compared with the output stored in the committed notebook, so the numbers on the page
-  cannot go stale (when they change on purpose, re-execute it in place with
+* the notebook is executed afresh (nbclient, time-bounded, in the background pool) and every
+  text output of every code cell is compared with the output stored in the committed notebook,
+  so the numbers on the page cannot go stale (when they change on purpose, re-execute it in place with
   ``.venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb``);
 * the site build executes it too (mkdocs-jupyter with ``execute: true``; errors fail the build;
   the plugin's own cache is off, and ``hooks/notebook.py`` reuses an execution only while
