@@ -2,8 +2,9 @@
 
 The project is copied to a temporary folder (``node_modules`` linked, not copied) so that the
 cold build really starts cold, with no figure cache (``.cache/figures``), no rendered formulas
-(``.cache/katex``), no cut-down KaTeX fonts (``.cache/katex-fonts``) and no executed notebook
-(``.cache/mkdocs-jupyter``), without disturbing builds running in the checkout. Then:
+(``.cache/katex``), no cut-down KaTeX fonts (``.cache/katex-fonts``), no executed notebook
+(``.cache/notebooks``), no search entries (``.cache/search``) and no compiled templates
+(``.cache/jinja``), without disturbing builds running in the checkout. Then:
 
 * cold: ``mkdocs build --strict`` in a new process, every cache empty: figures drawn with
   matplotlib, every formula rendered by KaTeX, every notebook executed;
