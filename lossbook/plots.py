@@ -1,10 +1,13 @@
 """Every figure of the book, drawn with matplotlib at build time.
 
 A figure is a function that returns a ``matplotlib.figure.Figure``, registered under a name with
-``@figure("name")``. The site build (``hooks/figures.py``) calls [render_svg][lossbook.plots.render_svg] for each
-registered name in a light and a dark theme and serves the results as
+``@figure("name")``. The site build (``hooks/figures.py``) calls [render_svgs][lossbook.plots.render_svgs] for
+each registered name, which gives it in a light and a dark theme, and serves the results as
 ``figures/<name>.light.svg`` and ``figures/<name>.dark.svg``; a page shows both with Material's
 ``#only-light`` / ``#only-dark`` image suffixes. This module is the one place that renders figures.
+The two themes differ only in colours (``_style``), so ``render_svgs`` draws a figure light and
+derives its dark SVG by swapping the colours (``dark_from_light``: the same bytes as
+[render_svg][lossbook.plots.render_svg] draws dark), unless the figure asks for its theme.
 
 Every figure is also drawn narrow, for phones: ``render_svg(name, theme, width="narrow")``, served
 as ``figures/<name>.narrow.light.svg`` and ``.narrow.dark.svg``, which the page shows below
@@ -212,8 +215,7 @@ def dark_from_light(svg: str) -> str:
         value = paint[1].strip()
         if value != "none" and not _HEX_COLOUR.fullmatch(value):
             raise UnmappableSVG(f"paint {paint[0]!r} is not a #rrggbb colour")
-    salt = _style("light")["svg.hashsalt"]
-    assert salt == _style("dark")["svg.hashsalt"]
+    salt = _style("light")["svg.hashsalt"]  # the same in both themes (tests/test_figure_themes.py)
     marker_ids = {}
     for oid, path_data in _MARKER_DEF.findall(svg):
         styles = set(re.findall(rf'<use xlink:href="#{oid}"[^>]*?\sstyle="([^"]*)"', svg))

@@ -61,6 +61,17 @@ def test_what_cannot_be_mapped_fails_loudly(body: str, message: str) -> None:
         plots.dark_from_light(_svg(body))
 
 
+def test_the_two_styles_differ_only_in_the_mapped_colours() -> None:
+    light, dark = plots._style("light"), plots._style("dark")
+    assert light.keys() == dark.keys()
+    for key in light:
+        if key == "axes.prop_cycle":
+            pairs = zip(light[key].by_key()["color"], dark[key].by_key()["color"], strict=True)
+            assert all(plots._DARK_OF_LIGHT[a] == b for a, b in pairs), key
+        elif light[key] != dark[key]:
+            assert plots._DARK_OF_LIGHT.get(light[key]) == dark[key], f"{key}: {light[key]} -> {dark[key]} is not mapped"
+
+
 def test_the_mapping_is_one_to_one_and_its_colours_are_the_palettes() -> None:
     mapping = plots._DARK_OF_LIGHT
     assert len(set(mapping.values())) == len(mapping), "two light colours would turn into one dark colour"
