@@ -14,8 +14,8 @@ with the output block shown after it.
 
 Each page with code gets one line under its title linking to both files. The files are added
 to MkDocs' file collection (``File.generated``), so ``mkdocs serve`` serves them and the strict
-build checks the links. Hooks run after the plugins, so mkdocs-jupyter, which renders the
-``*.ipynb`` files it finds in ``on_files``, never sees these notebooks. The notebook page has
+build checks the links. ``hooks/notebook.py``, which makes the ``*.ipynb`` files under ``docs/``
+pages in its ``on_files``, runs before this hook and never sees these notebooks. The notebook page has
 its own ``.ipynb`` download and no Markdown source: it gets nothing from this hook.
 """
 

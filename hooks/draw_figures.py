@@ -1,11 +1,12 @@
 """Draw figures of ``lossbook.plots`` for ``hooks/figures.py``, in a process of its own.
 
 Run as ``python hooks/draw_figures.py``. Reads one JSON list of variants per line on stdin,
-each ``[name, width, theme]``, and writes one JSON line per request on stdout: ``{"svgs": [svg
-text, ...]}`` in the order asked, or ``{"error": traceback}``. An empty list answers
-``{"figures": [every registered name], "narrow_below": ...}``. ``hooks/figures.py`` chooses the
-variants and names the files. ``hooks/figures.py`` starts several of
-these, so the figures are drawn on every core; matplotlib and torch are imported here only.
+each ``[name, width]``, and writes one JSON line per request on stdout: ``{"svgs": [{"light":
+svg text, "dark": svg text}, ...]}`` in the order asked (``plots.render_svgs``: the dark one
+derived from the light one where the figure allows), or ``{"error": traceback}``. An empty list
+answers ``{"figures": [every registered name], "narrow_below": ...}``. ``hooks/figures.py``
+chooses the variants and names the files, and starts several of these, so the figures are drawn
+on every core; matplotlib and torch are imported here only.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ def serve(plots) -> None:
             if not variants:
                 answer = {"figures": sorted(plots.FIGURES), "narrow_below": plots.NARROW_BELOW}
             else:
-                answer = {"svgs": [plots.render_svg(name, theme, width) for name, width, theme in variants]}
+                answer = {"svgs": [plots.render_svgs(name, width) for name, width in variants]}
         except Exception:  # reported to the build, which fails naming the figure
             answer = {"error": traceback.format_exc()}
         sys.stdout.write(json.dumps(answer) + "\n")

@@ -7,7 +7,9 @@ function, see ``lossbook/plots.py``). SVGs are cached in ``.cache/figures/`` und
 lossbook sources, so a rebuild that did not touch ``lossbook/`` does not import matplotlib at all.
 On a miss they are drawn by one ``hooks/draw_figures.py`` process per core (at most
 ``MAX_WORKERS``), each taking the next figure as it finishes one: drawing them one after another
-took most of a cold build.
+took most of a cold build. Each width of a figure is drawn once, light; its dark SVG is the light
+one with the palette's colours swapped (``plots.dark_from_light``), except for the figures that
+ask for their theme, which are drawn in both.
 
 Pages keep writing ``![alt](figures/<name>.light.svg#only-light)``: this hook wraps each such
 image in a ``<picture>`` whose ``<source>`` gives the narrow variant below ``NARROW_BELOW``
@@ -83,12 +85,12 @@ class _Worker:
             text=True, encoding="utf-8", cwd=ROOT,
         )
 
-    def ask(self, variants: list[tuple[str, str, str]]) -> dict:
-        """The worker's answer for ``variants``, each ``(name, width, theme)``; none: the figure list."""
+    def ask(self, variants: list[tuple[str, str]]) -> dict:
+        """The worker's answer for ``variants``, each ``(name, width)``, both themes; none: the figure list."""
         assert self.process.stdin and self.process.stdout
         self.process.stdin.write(json.dumps(variants) + "\n")
         self.process.stdin.flush()
-        names = ", ".join(dict.fromkeys(name for name, _, _ in variants)) or "the figure list"
+        names = ", ".join(dict.fromkeys(name for name, _ in variants)) or "the figure list"
         line = self.process.stdout.readline()
         if not line:
             raise PluginError(f"the figure worker ({WORKER.name}) stopped unexpectedly drawing {names}")
@@ -110,9 +112,10 @@ class _Worker:
 def _draw_in_parallel() -> dict[str, str]:
     """Every figure in all its variants, drawn by one worker process per core.
 
-    Each variant is drawn by the same code as before (``plots.render_svg``) and does not depend on
-    which process draws it or in what order (every random draw in ``lossbook.plots`` has its own
-    seeded generator), so the files are the same bytes as when drawn one after another.
+    Each width is drawn by ``plots.render_svgs`` (light drawn, dark derived from it unless the
+    figure asks for its theme: the same bytes as ``plots.render_svg(name, "dark")``) and does not
+    depend on which process draws it or in what order (every random draw in ``lossbook.plots`` has
+    its own seeded generator), so the files are the same bytes as when drawn one after another.
     """
     workers = [_Worker() for _ in range(max(1, min(os.cpu_count() or 1, MAX_WORKERS)))]
     try:
@@ -131,10 +134,13 @@ def _draw_in_parallel() -> dict[str, str]:
                     names = tasks.get_nowait()
                 except queue.Empty:
                     return
-                variants = [(name, width, theme) for name in names for width in WIDTHS for theme in THEMES]
+                variants = [(name, width) for name in names for width in WIDTHS]
                 try:
                     drawn = worker.ask(variants)["svgs"]
-                    svgs.update((file_name(name, theme, width), svg) for (name, width, theme), svg in zip(variants, drawn))
+                    svgs.update(
+                        (file_name(name, theme, width), themes[theme])
+                        for (name, width), themes in zip(variants, drawn) for theme in THEMES
+                    )
                 except BaseException as error:  # re-raised below, in the build's thread
                     errors.append(error)
 

@@ -1,20 +1,24 @@
-"""MkDocs hook: notebook pages (mkdocs-jupyter) cached, and shown in the book's own markup.
+"""MkDocs hook: notebook pages, executed at build time, cached, and shown in the book's own markup.
 
-Execution cache. mkdocs-jupyter executes every notebook page at every build (about 10 s for the
-worked example). Its own cache is keyed on the notebook and the plugin's options only, so
-``mkdocs.yml`` switches it off: a change to ``lossbook/`` would otherwise leave stale numbers on
-the page. ``on_config`` switches it back on with a cache folder named after a hash of everything
-else an execution can depend on: the ``lossbook`` and ``snippets`` sources, ``constraints.txt``
-and ``pyproject.toml`` (the pinned toolchain) and the installed versions of torch, nbclient and
-mkdocs-jupyter. Any change there means a new folder, hence a fresh execution; ``make clean``
-deletes them all. ``LOSSBOOK_NOTEBOOK_CACHE=0`` executes every notebook on every build.
+Pages. A notebook under ``docs/`` (``*.ipynb``; the site has one, ``worked-example.ipynb``) is a
+page of the site: ``on_files`` makes it one (``worked-example/``), and publishes the ``.ipynb``
+next to it (``worked-example/worked-example.ipynb``, its download link). Its content is
+mkdocs-jupyter's conversion (``mkdocs_jupyter.convert.nb2html``: executed with nbclient, with
+the options in ``NB2HTML``; an error in a cell fails the build) and its table of contents and
+title are mkdocs-jupyter's (``_get_nb_toc_tokens``). This hook calls them itself instead of
+listing mkdocs-jupyter under ``plugins:``: the plugin imports nbconvert and jupytext at every
+build (about half a second), and a build whose notebook is in the cache needs neither.
 
-Execution ahead of time. The plugin executes a notebook when its page is rendered, late in the
-build, and the build waits on the kernel (about 10 s) with a core idle. With the cache on, a
-notebook missing from it is executed from ``on_files`` instead, in a thread (``_Ahead``) that
-does what the plugin would do on a miss (``nb2html`` with the plugin's options, then its cache
-entry), while the figures are drawn; ``on_pre_page`` waits for it before the plugin renders the
-page, which then finds its cache entry. An error in a cell fails the build there, as before.
+Execution cache. A notebook is executed only when it, or anything else an execution can depend
+on, has changed: its conversion is kept in ``.cache/notebooks/<inputs>/<notebook>.json``, where
+``<inputs>`` is a hash of the ``lossbook`` and ``snippets`` sources, ``constraints.txt`` and
+``pyproject.toml`` (the pinned toolchain), the installed versions of torch, nbclient and
+mkdocs-jupyter, and ``<notebook>`` a hash of the notebook and ``NB2HTML``. ``make clean``
+deletes them all; ``LOSSBOOK_NOTEBOOK_CACHE=0`` executes every notebook on every build.
+
+Execution ahead of time. A notebook missing from the cache is executed from ``on_files``, in a
+thread (``_Ahead``), while the figures are drawn; the page's ``render`` waits for it (about 10 s
+with a core idle otherwise). An error in a cell fails the build there.
 
 Markup. nbconvert writes JupyterLab's page: its whole stylesheet inline (about 600 kB), a
 clipboard script, MathJax and Mermaid loaders, a prompt column, and cells nested six deep. This
@@ -36,17 +40,27 @@ import html
 import importlib.metadata
 import json
 import os
-import pathlib
 import re
 import threading
-from pathlib import Path
+import types
+from pathlib import Path, PurePosixPath
 
 from bs4 import BeautifulSoup
 from mkdocs.exceptions import PluginError
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.toc import get_toc
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ("lossbook", "snippets", "constraints.txt", "pyproject.toml")
-CACHE = ROOT / ".cache" / "mkdocs-jupyter"
+CACHE = ROOT / ".cache" / "notebooks"
+# mkdocs_jupyter.convert.nb2html's options: executed, an error in a cell fails the build, no
+# RequireJS from a CDN; the rest its defaults (tests/test_worked_example.py checks them).
+NB2HTML = {
+    "execute": True, "kernel_name": "python3", "theme": "", "allow_errors": False,
+    "show_input": True, "no_input": False, "no_prompt": False, "remove_tag_config": {},
+    "highlight_extra_classes": "", "include_requirejs": False, "custom_mathjax_url": "",
+}
+TOC_DEPTH = 6  # headings of every level in the page's table of contents
 
 
 def _inputs_key() -> str:
@@ -66,50 +80,53 @@ def _inputs_key() -> str:
     return digest.hexdigest()[:16]
 
 
-def on_config(config):
-    plugin = config.plugins.get("mkdocs-jupyter")
-    if plugin is None or os.environ.get("LOSSBOOK_NOTEBOOK_CACHE") == "0":
-        return config
-    plugin.config["cache"] = True
-    plugin.config["cache_dir"] = str(CACHE / _inputs_key())
-    return config
+def _cache_path(abs_src_path: str, inputs: str) -> Path:
+    digest = hashlib.sha256(Path(abs_src_path).read_bytes())
+    digest.update(json.dumps([NB2HTML, TOC_DEPTH], sort_keys=True).encode())
+    return CACHE / inputs / f"{digest.hexdigest()}.json"
+
+
+class _NotebookPage(File):
+    """A notebook file as a page: ``worked-example.ipynb`` is written to ``worked-example/index.html``."""
+
+    cache_path: Path | None = None  # its conversion in the cache, set by on_files
+
+    def is_documentation_page(self) -> bool:
+        return True
+
+
+def notebook_pages(files: Files) -> Files:
+    """``files`` with each ``docs/*.ipynb`` a page (``tests/site_support.py`` lists the nav with it)."""
+    return Files([
+        _NotebookPage(file.src_path, file.src_dir, file.dest_dir, file.use_directory_urls)
+        if file.src_uri.endswith(".ipynb") and file.src_dir is not None else file  # not a generated copy
+        for file in files
+    ])
 
 
 class _Ahead(threading.Thread):
-    """One notebook executed and converted as mkdocs-jupyter does on a cache miss, written to its cache."""
+    """One notebook executed and converted (``mkdocs_jupyter.convert``), written to the cache if on."""
 
-    def __init__(self, plugin, abs_src_path: str) -> None:
+    def __init__(self, abs_src_path: str, cache_path: Path | None) -> None:
         super().__init__(name=f"notebook {abs_src_path}")
-        self.plugin, self.abs_src_path = plugin, abs_src_path
+        self.abs_src_path, self.cache_path = abs_src_path, cache_path
+        self.result: dict | None = None
         self.error: BaseException | None = None
-        config = plugin.config
-        self.execute = config["execute"] and not any(
-            pathlib.PurePath(abs_src_path).match(pattern) for pattern in config["execute_ignore"] or ()
-        )
-        from mkdocs_jupyter.plugin import _compute_cache_key, _get_cache_path
-
-        self.cache_path = _get_cache_path(config["cache_dir"], _compute_cache_key(abs_src_path, config, self.execute))
 
     def run(self) -> None:
         try:
             from mkdocs_jupyter import convert
             from mkdocs_jupyter.plugin import _get_nb_toc_tokens
 
-            config = self.plugin.config
-            body = convert.nb2html(
-                self.abs_src_path, execute=self.execute, kernel_name=config["kernel_name"],
-                theme=config["theme"], allow_errors=config["allow_errors"],
-                show_input=config["show_input"], no_input=config["no_input"],
-                no_prompt=config["no_prompt"], remove_tag_config=config["remove_tag_config"],
-                highlight_extra_classes=config["highlight_extra_classes"],
-                include_requirejs=config["include_requirejs"], custom_mathjax_url=config["custom_mathjax_url"],
-            )
-            toc_tokens, title = _get_nb_toc_tokens(self.abs_src_path, config["toc_depth"])
-            self.cache_path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
-            partial.write_text(json.dumps({"content": body, "toc_tokens": toc_tokens, "title": title}), encoding="utf-8")
-            partial.replace(self.cache_path)  # atomic: the plugin never reads half a file
-        except BaseException as error:  # raised in the build's thread, by on_pre_page
+            body = convert.nb2html(self.abs_src_path, **NB2HTML)
+            toc_tokens, title = _get_nb_toc_tokens(self.abs_src_path, TOC_DEPTH)
+            self.result = {"content": body, "toc_tokens": toc_tokens, "title": title}
+            if self.cache_path is not None:
+                self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+                partial = self.cache_path.with_suffix(f".{os.getpid()}.tmp")
+                partial.write_text(json.dumps(self.result), encoding="utf-8")
+                partial.replace(self.cache_path)  # atomic: a parallel build never reads half a file
+        except BaseException as error:  # raised in the build's thread, by the page's render
             self.error = error
 
 
@@ -119,31 +136,47 @@ _ahead: dict[str, _Ahead] = {}
 
 
 def on_files(files, config):
-    plugin = config.plugins.get("mkdocs-jupyter")
     _ahead.clear()
-    if plugin is None or not plugin.config["cache"]:
-        return files
-    for file in files:
-        if file.abs_src_path and file.src_uri.endswith(".ipynb") and plugin.should_include(file):
-            ahead = _Ahead(plugin, file.abs_src_path)
-            if not ahead.cache_path.exists():
-                _ahead[file.abs_src_path] = ahead
+    cached = os.environ.get("LOSSBOOK_NOTEBOOK_CACHE") != "0"
+    inputs = _inputs_key() if cached else ""
+    files = notebook_pages(files)
+    for file in list(files.documentation_pages()):
+        if isinstance(file, _NotebookPage):
+            # the .ipynb next to its page (worked-example/worked-example.ipynb): its download link
+            source = PurePosixPath(file.dest_uri).parent / PurePosixPath(file.src_uri).name
+            files.append(File.generated(config, str(source), abs_src_path=file.abs_src_path))
+            file.cache_path = path = _cache_path(file.abs_src_path, inputs) if cached else None
+            if path is None or not path.exists():
+                _ahead[file.abs_src_path] = ahead = _Ahead(file.abs_src_path, path)
                 ahead.start()
     return files
 
 
-def _wait(abs_src_path: str) -> None:
+def _wait(abs_src_path: str) -> dict | None:
+    """The conversion executed ahead for ``abs_src_path``, or None if it was in the cache."""
     ahead = _ahead.pop(abs_src_path, None)
     if ahead is None:
-        return
+        return None
     ahead.join()
     if ahead.error is not None:
         raise PluginError(f"executing {abs_src_path} failed: {ahead.error}") from ahead.error
+    return ahead.result
+
+
+def _render(page, config, files) -> None:
+    """A notebook page's ``render``: its conversion (executed ahead, or from the cache)."""
+    converted = _wait(page.file.abs_src_path)
+    if converted is None:
+        converted = json.loads(page.file.cache_path.read_text(encoding="utf-8"))
+    page.content = converted["content"]
+    page.toc = get_toc(converted["toc_tokens"])
+    if converted["title"] is not None:
+        page.title = converted["title"]
 
 
 def on_pre_page(page, config, files):
-    if page.file.abs_src_path:
-        _wait(page.file.abs_src_path)  # before mkdocs-jupyter renders the page from the cache
+    if isinstance(page.file, _NotebookPage):
+        page.render = types.MethodType(_render, page)
     return page
 
 
@@ -241,6 +274,6 @@ def book_markup(content: str, where: str) -> str:
 
 
 def on_page_content(content: str, page, config, files) -> str:
-    if not page.file.src_uri.endswith(".ipynb"):
+    if not isinstance(page.file, _NotebookPage):
         return content
     return book_markup(content, page.file.src_uri)

@@ -1,10 +1,13 @@
 """Every figure of the book, drawn with matplotlib at build time.
 
 A figure is a function that returns a ``matplotlib.figure.Figure``, registered under a name with
-``@figure("name")``. The site build (``hooks/figures.py``) calls [render_svg][lossbook.plots.render_svg] for each
-registered name in a light and a dark theme and serves the results as
+``@figure("name")``. The site build (``hooks/figures.py``) calls [render_svgs][lossbook.plots.render_svgs] for
+each registered name, which gives it in a light and a dark theme, and serves the results as
 ``figures/<name>.light.svg`` and ``figures/<name>.dark.svg``; a page shows both with Material's
 ``#only-light`` / ``#only-dark`` image suffixes. This module is the one place that renders figures.
+The two themes differ only in colours (``_style``), so ``render_svgs`` draws a figure light and
+derives its dark SVG by swapping the colours (``dark_from_light``: the same bytes as
+[render_svg][lossbook.plots.render_svg] draws dark), unless the figure asks for its theme.
 
 Every figure is also drawn narrow, for phones: ``render_svg(name, theme, width="narrow")``, served
 as ``figures/<name>.narrow.light.svg`` and ``.narrow.dark.svg``, which the page shows below
@@ -20,7 +23,10 @@ Needs the ``plot`` extra (matplotlib).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import html
 import io
+import re
 from collections.abc import Callable, Iterator
 from typing import Literal
 
@@ -47,13 +53,17 @@ FIGURES: dict[str, Callable[[], Figure]] = {}
 # breakpoint, under which the text column is under 690 px wide.
 NARROW_WIDTH = 4.0
 NARROW_BELOW = "44.9375em"  # a CSS length for (max-width: ...); 719 px
-_drawing: dict[str, Width] = {"width": "wide"}
+# What render_svg() is drawing: the width, and whether the figure asked for the theme (_theme()).
+_drawing: dict[str, object] = {"width": "wide", "theme_read": False}
 
 # Colours that keep a contrast ratio of at least 3:1 against both page backgrounds.
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"]
 _INK = {"light": "#1f2328", "dark": "#e6e6e6"}
 _GRID = {"light": "#d0d7de", "dark": "#4a4f5a"}
 _DARK_PALETTE = ["#6cb4ee", "#ff7b72", "#7ee787", "#d2a8ff", "#ffa657", "#e0a080"]
+# The dark theme differs from the light one only in these colours (see _style), so a figure that
+# does not ask for its theme (_theme()) is drawn light and its dark SVG derived by dark_from_light.
+_DARK_OF_LIGHT = dict(zip([*PALETTE, _INK["light"], _GRID["light"]], [*_DARK_PALETTE, _INK["dark"], _GRID["dark"]]))
 
 
 def figure(name: str) -> Callable[[Callable[[], Figure]], Callable[[], Figure]]:
@@ -157,6 +167,83 @@ def shared_mathtext() -> Iterator[None]:
         MathTextParser._parse_cached = cached
 
 
+class UnmappableSVG(ValueError):
+    """An SVG that ``dark_from_light`` cannot turn into its dark twin exactly."""
+
+
+# A colour as matplotlib's SVG backend writes it (rgb2hex: "#" and six lower-case hex digits); ids
+# ("#m1d6bb8e9dd", "url(#p0a...)") start with a letter that is not a hex digit or run on longer.
+_HEX_COLOUR = re.compile(r"#[0-9a-fA-F]{6}(?![\w-])")
+# Every paint property, in a style attribute ("fill: #1f77b4") or as an attribute (fill="...").
+_PAINT = re.compile(r'(?<![\w-])(?:fill|stroke|color|stop-color|flood-color|lighting-color)(?:\s*:\s*|=")([^;"]*)')
+# A marker (tick marks, line markers): defined once, its id a hash of its path and full style,
+# and drawn by <use> elements that carry that full style.
+_MARKER_DEF = re.compile(r'<path id="(m[0-9a-f]{10})" d="([^"]*)"')
+
+
+def _svg_id(kind: str, content: object, salt: str) -> str:
+    """An id as matplotlib's SVG backend makes it (``RendererSVG._make_id``), checked on every use."""
+    digest = hashlib.sha256(salt.encode("utf8"))
+    digest.update(str(content).encode("utf8"))
+    return f"{kind}{digest.hexdigest()[:10]}"
+
+
+def _dark_colour(match: re.Match[str]) -> str:
+    colour = match[0].lower()
+    if colour not in _DARK_OF_LIGHT:
+        raise UnmappableSVG(
+            f"colour {match[0]} is not one of the light theme's colours ({', '.join(_DARK_OF_LIGHT)}): "
+            "use the palette, or ask plots._theme() so that the figure is drawn in each theme"
+        )
+    return _DARK_OF_LIGHT[colour]
+
+
+def dark_from_light(svg: str) -> str:
+    """The dark SVG of a figure drawn light, made by swapping the light theme's colours for the dark's.
+
+    ``render_svg(name, "dark")`` writes the same bytes, for a figure whose drawing does not ask for
+    its theme (``tests/test_figure_themes.py`` compares them): the two styles differ only by the
+    colours in ``_DARK_OF_LIGHT``, matplotlib writes every colour as ``#rrggbb`` text, and the one
+    id computed from a colour, a marker's, is recomputed here as matplotlib computes it (checked
+    against the light SVG's own id). Raises ``UnmappableSVG`` on what cannot be mapped exactly: a
+    colour not in the light palette, a paint that is not a colour (a hatch pattern, a named
+    colour), a raster image, a marker whose id is not what matplotlib's scheme gives.
+    """
+    if "<image" in svg:
+        raise UnmappableSVG("the SVG holds a raster image, whose pixels cannot be recoloured exactly")
+    for paint in _PAINT.finditer(svg):
+        value = paint[1].strip()
+        if value != "none" and not _HEX_COLOUR.fullmatch(value):
+            raise UnmappableSVG(f"paint {paint[0]!r} is not a #rrggbb colour")
+    salt = _style("light")["svg.hashsalt"]  # the same in both themes (tests/test_figure_themes.py)
+    marker_ids = {}
+    for oid, path_data in _MARKER_DEF.findall(svg):
+        styles = set(re.findall(rf'<use xlink:href="#{oid}"[^>]*?\sstyle="([^"]*)"', svg))
+        if len(styles) != 1:
+            raise UnmappableSVG(f"marker {oid} is drawn with {len(styles)} styles, not one")
+        key = (html.unescape(path_data), html.unescape(styles.pop()))
+        if _svg_id("m", key, salt) != oid:
+            raise UnmappableSVG(f"marker {oid}: its id is not matplotlib's hash of its path and style")
+        marker_ids[oid] = _svg_id("m", (key[0], _HEX_COLOUR.sub(_dark_colour, key[1])), salt)
+    dark = _HEX_COLOUR.sub(_dark_colour, svg)
+    if marker_ids:
+        dark = re.sub(r'(?<=id=")m[0-9a-f]{10}(?=")|(?<=href="#)m[0-9a-f]{10}(?=")', lambda m: marker_ids[m[0]], dark)
+    return dark
+
+
+def render_svgs(name: str, width: Width = "wide") -> dict[Theme, str]:
+    """The figure ``name`` in both themes: ``{"light": svg, "dark": svg}``, as ``render_svg`` draws each.
+
+    The light SVG is drawn; the dark one is derived from it by ``dark_from_light`` (half the work),
+    unless the figure asked for its theme while drawing (``_theme()``: it may draw differently, not
+    only in other colours), in which case it is drawn too.
+    """
+    light = render_svg(name, "light", width)
+    if _drawing["theme_read"]:
+        return {"light": light, "dark": render_svg(name, "dark", width)}
+    return {"light": light, "dark": dark_from_light(light)}
+
+
 def render_svg(name: str, theme: Theme, width: Width = "wide") -> str:
     """Draw the registered figure ``name`` in ``theme`` and return it as SVG text.
 
@@ -172,6 +259,7 @@ def render_svg(name: str, theme: Theme, width: Width = "wide") -> str:
     if width == "narrow":
         style["figure.figsize"] = (NARROW_WIDTH, 0.75 * NARROW_WIDTH)
     _drawing["width"] = width
+    _drawing["theme_read"] = False
     try:
         with plt.rc_context(style):
             fig = FIGURES[name]()
@@ -676,7 +764,11 @@ def worked_example_run() -> dict:  # function of the seeds and of lossbook's cod
 
 
 def _theme() -> Theme:
-    """The theme ``render_svg()`` is drawing in (its style is in effect)."""
+    """The theme ``render_svg()`` is drawing in (its style is in effect).
+
+    A figure that asks is drawn in each theme by ``render_svgs``, not recoloured.
+    """
+    _drawing["theme_read"] = True
     return "dark" if plt.rcParams["text.color"] == _INK["dark"] else "light"
 
 
@@ -992,7 +1084,7 @@ def ctc_alignment_lattice() -> Figure:
         moves.update((t, walk[t], walk[t + 1]) for t in range(frames - 1))
     occupancy /= occupancy[0].sum()  # each frame's occupancies add up to 1
     ink = plt.rcParams["text.color"]
-    dark = ink == _INK["dark"]
+    dark = _theme() == "dark"  # the nodes' shades mix with the page's colour: drawn in each theme
     colour = plt.rcParams["axes.prop_cycle"].by_key()["color"][0]
     background = "#1e2129" if dark else "#ffffff"  # Material's slate and default page colours
     arrow = {"arrowstyle": "->", "color": _GRID["light"] if dark else _GRID["dark"],

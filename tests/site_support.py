@@ -4,7 +4,7 @@
   :func:`site_url` and :func:`site_path` come from it.
 * :func:`nav_pages`: every page of the navigation, in nav order, with its source under ``docs/``
   and the URL MkDocs gives it (``File.url``: ``""``, ``"losses/"``, ``"losses/binary/"``); a
-  notebook becomes a page through mkdocs-jupyter's own ``on_files``, as in a build.
+  notebook becomes a page through ``hooks/notebook.py``'s ``notebook_pages``, as in a build.
   :func:`page_paths` lists the pages of a built site, to compare with it.
 * :func:`serve`: a built site served on loopback the way a static host does (gzip for text,
   ``404.html`` for misses, under the path of ``site_url``); :func:`gzip_size` is what a file
@@ -79,9 +79,10 @@ def nav_pages() -> tuple[NavPage, ...]:
 
     config = mkdocs_config()
     files = get_files(config)
-    # Notebooks are pages only once mkdocs-jupyter has wrapped them, as it does in a build.
-    if "mkdocs-jupyter" in config.plugins:
-        files = config.plugins["mkdocs-jupyter"].on_files(files, config=config)
+    # Notebooks are pages only once hooks/notebook.py has made them pages, as it does in a build.
+    from hooks.notebook import notebook_pages
+
+    files = notebook_pages(files)
     navigation = get_navigation(files, config)
     return tuple(
         NavPage(title=page.title or "", source=Path(page.file.abs_src_path), url=page.url)

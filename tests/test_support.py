@@ -36,7 +36,7 @@ def test_nav_pages_come_from_mkdocs() -> None:
     }
     assert sources == documents, "every page under docs/ is in nav:, and nav: lists only pages under docs/"
     notebook = next(page for page in pages if page.source.suffix == ".ipynb")
-    assert notebook.url.endswith("/") and ".ipynb" not in notebook.url, "a notebook is a page (mkdocs-jupyter's on_files)"
+    assert notebook.url.endswith("/") and ".ipynb" not in notebook.url, "a notebook is a page (hooks/notebook.py)"
     assert site_url() == config["site_url"].rstrip("/") + "/"
     assert site_path().startswith("/") and site_path().endswith("/")
 

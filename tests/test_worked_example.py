@@ -4,8 +4,8 @@
   text output of every code cell is compared with the output stored in the committed notebook,
   so the numbers on the page cannot go stale (when they change on purpose, re-execute it in place with
   ``.venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb``);
-* the site build executes it too (mkdocs-jupyter with ``execute: true``; errors fail the build;
-  the plugin's own cache is off, and ``hooks/notebook.py`` reuses an execution only while
+* the site build executes it too (``hooks/notebook.py`` with mkdocs-jupyter's converter,
+  ``execute``; errors fail the build; it reuses an execution only while
   ``lossbook/``, ``snippets/`` and the pinned toolchain are unchanged, so a fresh checkout, as
   in CI, always executes it), publishes the ``.ipynb`` next to the page, renders its math with
   KaTeX and loads nothing from another origin;
@@ -127,18 +127,22 @@ def test_the_run_reaches_the_expected_auc(background_job) -> None:
     assert with_penalties > without, "the penalties add to the loss"
 
 
-def test_the_notebook_plugin_settings() -> None:
+def test_the_notebook_conversion_settings() -> None:
     from mkdocs.config import load_config
 
+    from hooks import notebook
+
+    options = notebook.NB2HTML
+    assert options["execute"] is True, "the notebook must be executed at build time"
+    assert options["allow_errors"] is False, "an error in a cell must fail the build"
+    assert options["include_requirejs"] is False, "RequireJS would be loaded from a CDN"
+    # mkdocs-jupyter's own cache key covers the notebook file and plugin options only, so a cached
+    # page would survive a change to lossbook/ and show numbers that no longer hold: the hook
+    # renders the notebook page itself, with a cache key that covers them.
     config = load_config(str(ROOT / "mkdocs.yml"))
-    jupyter = config.plugins["mkdocs-jupyter"].config
-    assert jupyter["execute"] is True, "the notebook must be executed at build time"
-    assert jupyter["allow_errors"] is False, "an error in a cell must fail the build"
-    # mkdocs-jupyter's cache key covers the notebook file and plugin options only, so a cached
-    # page would survive a change to lossbook/ and show numbers that no longer hold.
-    assert jupyter["cache"] is False, "the notebook cache must be off"
-    assert jupyter["include_source"] is True, "the .ipynb must be downloadable from the page"
-    assert jupyter["include_requirejs"] is False, "RequireJS would be loaded from a CDN"
+    assert "mkdocs-jupyter" not in config.plugins, "the plugin would render the page with its own cache"
+    for changed in ("lossbook/plots.py", "constraints.txt"):
+        assert changed.split("/")[0] in notebook.INPUTS, f"a change to {changed} must execute the notebook again"
 
 
 def test_the_built_page_renders_math_and_loads_nothing_from_elsewhere(built_site: Path) -> None:

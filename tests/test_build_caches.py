@@ -1,0 +1,75 @@
+"""The caches that spare a rebuild work already done: the search plugin's entries of an unchanged
+page (``hooks/search_index.py``) and the compiled Jinja templates (``hooks/template_cache.py``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import jinja2
+import pytest
+
+from hooks import search_index, template_cache
+
+
+class _Index:
+    """Material's SearchIndex as the hook sees it: ``entries`` and ``add_entry_from_context``."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict] = [{"location": "other/", "title": "Other", "text": "before"}]
+        self.indexed: list[str] = []
+
+    def add_entry_from_context(self, page) -> None:
+        self.indexed.append(page.url)
+        self.entries += [{"location": page.url, "title": page.title, "text": page.content[3:-4]}]
+
+
+def _page(content: str = "<p>text</p>", toc_id: str = "a") -> SimpleNamespace:
+    item = SimpleNamespace(id=toc_id, url=f"#{toc_id}", children=[])
+    return SimpleNamespace(
+        file=SimpleNamespace(src_uri="losses/binary.md"), url="losses/binary/", title="Binary",
+        meta={"description": "d"}, toc=[item], content=content,
+    )
+
+
+def _index_with_cache() -> _Index:
+    index = _Index()
+    index.add_entry_from_context = search_index._cached(index, {"lang": ["en"]})
+    return index
+
+
+def test_an_unchanged_page_gets_its_entries_from_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(search_index, "CACHE", tmp_path)
+    first = _index_with_cache()
+    first.add_entry_from_context(_page())
+    assert first.indexed == ["losses/binary/"]
+    again = _index_with_cache()
+    again.add_entry_from_context(_page())
+    assert again.indexed == [], "the page was parsed again"
+    assert again.entries == first.entries
+    for changed in (_page(content="<p>new text</p>"), _page(toc_id="b")):
+        index = _index_with_cache()
+        index.add_entry_from_context(changed)
+        assert index.indexed == ["losses/binary/"], "a changed page was answered from the cache"
+        assert index.entries[-1]["text"] == changed.content[3:-4]
+
+
+def test_compiled_templates_are_reused_until_their_source_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(template_cache, "CACHE", tmp_path / "jinja")
+    sources = {"page.html": "<h1>{{ title }}</h1>"}
+
+    def render() -> str:
+        env = template_cache.on_env(jinja2.Environment(loader=jinja2.DictLoader(sources)), None, None)
+        return env.get_template("page.html").render(title="Binary")
+
+    assert render() == "<h1>Binary</h1>"
+    assert list((tmp_path / "jinja").iterdir()), "nothing was written to the cache"
+    compile_ = jinja2.Environment.compile
+    with monkeypatch.context() as patch:
+        patch.setattr(jinja2.Environment, "compile", lambda *args, **kwargs: pytest.fail("compiled again"))
+        assert render() == "<h1>Binary</h1>"
+    sources["page.html"] = "<h2>{{ title }}</h2>"
+    compiled = []
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda *a, **k: compiled.append(1) or compile_(*a, **k))
+    assert render() == "<h2>Binary</h2>"
+    assert compiled, "an edited template was not compiled afresh"
