@@ -142,21 +142,19 @@ def edits(html: str) -> list[tuple[int, int, str]]:
     first_doc = next((element for element in top if element.tag == "div" and "doc" in element.classes), None)
     last_is_doc = bool(top) and "doc" in top[-1].classes
     changes = []
-    skipped_tables: set[int] = set()
+    tables: dict[int, str] = {}  # start -> the classes of the table's wrapper
 
     def visit(blocks: list[Block], in_first_doc: bool) -> None:
         for block in blocks:
             if block.tag == "p" and block.display_math:
                 continue
-            if block.parent is None and (block.index < FIRST or block.index >= count - LAST):
-                continue
-            if block.parent is not None:
-                if last_is_doc and block.parent.top == count - 1:
-                    continue
-                if in_first_doc and block.index < FIRST:
-                    continue
+            first = block.index < FIRST and (block.parent is None or in_first_doc)
+            last = block.index >= count - LAST if block.parent is None else last_is_doc and block.parent.top == count - 1
             if block.tag == "table":
-                skipped_tables.add(block.start)
+                if not first:
+                    tables[block.start] = "lossbook-table" if last else "lossbook-table lossbook-skip"
+                continue
+            if first or last:
                 continue
             start, tag_text = block.pre if "highlight" in block.classes else (block.start, block.tag_text)
             if tag_text:
@@ -166,8 +164,8 @@ def edits(html: str) -> list[tuple[int, int, str]]:
     for doc_contents in scanner.doc_contents:
         visit(doc_contents.blocks, first_doc is not None and doc_contents.parent is first_doc)
     for start, end in scanner.tables:
-        if start in skipped_tables:
-            changes += [(start, 0, '<div class="lossbook-table lossbook-skip">'), (end, 0, "</div>")]
+        if start in tables:
+            changes += [(start, 0, f'<div class="{tables[start]}">'), (end, 0, "</div>")]
     return sorted(changes, key=lambda change: change[:2])  # an insertion before a replacement at the same place
 
 
