@@ -35,6 +35,15 @@ from html.parser import HTMLParser
 FIRST, LAST = 10, 6
 SKIPPABLE = {"p", "ul", "ol", "dl", "lossbook-math", "details", "table"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# A table's wrapper, by where the table is (see layout.css, "Tables"): drawn at load, already in
+# the markup Material wraps tables in (its own wrapping then happens inside it and changes no
+# box); near the end of the page, in a wrapper that takes no box; elsewhere, in a skipped block.
+MATERIAL_WRAPPER = ('<div class="md-typeset__scrollwrap"><div class="md-typeset__table">', "</div></div>")
+WRAPPERS = {
+    "first": MATERIAL_WRAPPER,
+    "last": ('<div class="lossbook-table">', "</div>"),
+    "skipped": ('<div class="lossbook-table lossbook-skip">', "</div>"),
+}
 CLASS = re.compile(r'\sclass="([^"]*)"')
 
 
@@ -142,7 +151,7 @@ def edits(html: str) -> list[tuple[int, int, str]]:
     first_doc = next((element for element in top if element.tag == "div" and "doc" in element.classes), None)
     last_is_doc = bool(top) and "doc" in top[-1].classes
     changes = []
-    tables: dict[int, str] = {}  # start -> the classes of the table's wrapper
+    tables: dict[int, tuple[str, str]] = {}  # start -> the table's wrapper (start and end tags)
 
     def visit(blocks: list[Block], in_first_doc: bool) -> None:
         for block in blocks:
@@ -151,8 +160,7 @@ def edits(html: str) -> list[tuple[int, int, str]]:
             first = block.index < FIRST and (block.parent is None or in_first_doc)
             last = block.index >= count - LAST if block.parent is None else last_is_doc and block.parent.top == count - 1
             if block.tag == "table":
-                if not first:
-                    tables[block.start] = "lossbook-table" if last else "lossbook-table lossbook-skip"
+                tables[block.start] = WRAPPERS["first" if first else "last" if last else "skipped"]
                 continue
             if first or last:
                 continue
@@ -165,7 +173,8 @@ def edits(html: str) -> list[tuple[int, int, str]]:
         visit(doc_contents.blocks, first_doc is not None and doc_contents.parent is first_doc)
     for start, end in scanner.tables:
         if start in tables:
-            changes += [(start, 0, f'<div class="{tables[start]}">'), (end, 0, "</div>")]
+            opening, closing = tables[start]
+            changes += [(start, 0, opening), (end, 0, closing)]
     return sorted(changes, key=lambda change: change[:2])  # an insertion before a replacement at the same place
 
 
