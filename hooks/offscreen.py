@@ -1,4 +1,4 @@
-"""MkDocs hook: mark the blocks of the text that the browser may skip while they are off screen.
+"""MkDocs hook: the blocks of the text the browser may skip off screen, and a wrapper for each table.
 
 ``docs/stylesheets/layout.css`` gives each block marked ``lossbook-skip`` ``content-visibility:
 auto`` (issue 13: the browser then styles and lays out only the blocks near the screen). Which
@@ -20,6 +20,15 @@ a code block's ``<pre>``, and is none of these, which stay drawn:
   on the high side; near the end of the page a skipped block would overlap the dark footer for a
   tool that measures it without drawing it, and axe-core then takes the footer for the text's
   background).
+
+Tables. Material wraps each table (``table:not([class])``) in its ``.md-typeset__scrollwrap`` at
+load; moving a table among the blocks of the text made Chromium restyle the whole text (Material's
+stylesheet has rules on an element's position among its siblings, so every parent is watched).
+Each table of the text is therefore written in a wrapper of its own, where Material's move changes
+nothing else: a table among the first 10 blocks in Material's own wrapper (Material then wraps it
+again inside, and layout.css gives that inner wrapper no space, so nothing moves if the first paint
+came before); one among the last 6 in a wrapper that takes no box; any other in a skipped block.
+Tables inside an admonition or ``<details>`` are left as they are (their block is skipped whole).
 
 The page is read with the standard library's ``html.parser`` before ``hooks/katex.py`` renders
 the math (a formula is then one element, not dozens); the text of ``<pre>`` blocks is not
@@ -65,7 +74,6 @@ class Element:
     classes: list[str]
     children: int = 0  # element children seen so far
     block: Block | None = None  # set when the element is a candidate block
-    doc_contents: Element | None = None  # the nearest enclosing .doc-contents
     top: int = -1  # index of the top-level block it belongs to
     blocks: list[Block] = field(default_factory=list)  # candidate blocks among its children
     parent: Element | None = None
@@ -93,7 +101,7 @@ class _Scanner(HTMLParser):
     def handle_starttag(self, tag: str, attrs) -> None:
         parent = self.stack[-1]
         classes = (dict(attrs).get("class") or "").split()
-        element = Element(tag, classes, doc_contents=parent.doc_contents, top=parent.top, parent=parent)
+        element = Element(tag, classes, top=parent.top, parent=parent)
         if "doc-contents" in classes:
             self.doc_contents.append(element)
         index = parent.children
@@ -101,8 +109,6 @@ class _Scanner(HTMLParser):
         if parent is self.root:
             element.top = index
             self.top_level.append(element)
-        if "doc-contents" in parent.classes:
-            element.doc_contents = parent
         container = parent is self.root or "doc-contents" in parent.classes
         text = self.get_starttag_text() or ""
         if container and (tag in SKIPPABLE or "admonition" in classes or "highlight" in classes) and not (tag == "table" and classes):
