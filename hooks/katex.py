@@ -13,13 +13,13 @@ element count. Screen readers get the formula from ``role="img"`` and an ``aria-
 its TeX source, the form in which the book's readers write formulas; the glyphs are presentation.
 
 Fonts. KaTeX's stylesheet is served under ``assets/katex/`` with one source per ``@font-face``:
-``fonts/<face>.woff``. Which faces a formula draws with is worked out when it is rendered: the
+``fonts/<face>.woff2``. Which faces a formula draws with is worked out when it is rendered: the
 stylesheet's rules that set ``font-family``/``font-weight``/``font-style`` (parsed with tinycss2)
 are matched against the formula's elements (BeautifulSoup and soupsieve) with their cascade and
 inheritance. Each page preloads the faces its formulas draw with, so the math never shifts when
 they arrive. After the build each face some page uses is cut down to the characters the site's
-math draws, with fontTools from KaTeX's TrueType file, and written as WOFF (fontTools writes WOFF2
-only with the brotli package). Faces no page uses are not written: if the analysis ever missed
+math draws, with fontTools from KaTeX's TrueType file, and written as WOFF2 (fontTools compresses
+it with the brotli package; a third smaller than WOFF, and the text waits for these fonts). Faces no page uses are not written: if the analysis ever missed
 one, the browser would ask for a missing file and the browser tests (no failed requests) fail,
 instead of a formula silently changing typeface.
 
@@ -322,8 +322,11 @@ class Build:
                 raise PluginError(f"KaTeX cannot render {tex!r} on {where}: {answer['error']}")
             fonts, chars = self.styles.analyse(answer["html"])
             label = html.escape(tex, quote=True)
+            rendered = answer["html"].replace('<span class="katex">', f'<span class="katex" role="img" aria-label="{label}">', 1)
             self.formulas[key] = {
-                "html": answer["html"].replace('<span class="katex">', f'<span class="katex" role="img" aria-label="{label}">', 1),
+                # KaTeX hides its HTML from screen readers (aria-hidden); inside role="img" it is
+                # hidden anyway (an image's content is presentational): 20 bytes less a formula.
+                "html": rendered.replace('<span class="katex-html" aria-hidden="true">', '<span class="katex-html">', 1),
                 "fonts": sorted(fonts),
                 "chars": "".join(sorted(chars)),
             }
@@ -358,7 +361,7 @@ def on_files(files: Files, config) -> Files:
             stem = next(Path(t.value).stem for d in declarations if d.type == "declaration" and d.lower_name == "src"
                         for t in d.value if t.type == "url")
             kept = [f"{d.name}:{_text(d.value)}" for d in declarations if d.type == "declaration" and d.lower_name != "src"]
-            node.content = tinycss2.parse_blocks_contents(";".join([f'src:url(fonts/{stem}.woff) format("woff")', *kept]))
+            node.content = tinycss2.parse_blocks_contents(";".join([f'src:url(fonts/{stem}.woff2) format("woff2")', *kept]))
     files.append(File.generated(config, STYLESHEET, content=tinycss2.serialize(css)))
     return files
 
@@ -387,25 +390,25 @@ def on_post_page(output: str, page, config) -> str:
     """Preload the fonts the page's math draws with."""
     assert _build is not None
     links = "".join(
-        f'<link rel="preload" href="{get_relative_url(f"{FONT_DIR}/{name}.woff", page.url)}" as="font" type="font/woff" crossorigin>'
+        f'<link rel="preload" href="{get_relative_url(f"{FONT_DIR}/{name}.woff2", page.url)}" as="font" type="font/woff2" crossorigin>'
         for name in sorted(_build.page_fonts.get(page.url, ()))
     )
     return output.replace("</head>", links + "</head>", 1) if links else output
 
 
 def _cut_font(stem: str, chars: set[str]) -> Path:
-    """KaTeX's font ``stem`` cut down to ``chars``, as WOFF (cached)."""
+    """KaTeX's font ``stem`` cut down to ``chars``, as WOFF2 (cached)."""
     source = KATEX_DIST / "fonts" / f"{stem}.ttf"
     text = "".join(sorted(chars))
     version = importlib.metadata.version("fonttools")
     key = hashlib.sha256(f"{version}|{hashlib.sha256(source.read_bytes()).hexdigest()}|{text}".encode()).hexdigest()[:16]
-    cached = FONT_CACHE / f"{stem}.{key}.woff"
+    cached = FONT_CACHE / f"{stem}.{key}.woff2"
     if not cached.exists():
         from fontTools import subset  # imported only on a cache miss: 0.1 s
 
         logging.getLogger("fontTools").setLevel(logging.ERROR)  # KaTeX's fonts carry 1970 timestamps
         options = subset.Options()
-        options.flavor = "woff"
+        options.flavor = "woff2"
         options.layout_features = ["*"]
         options.hinting = False
         options.desubroutinize = True
@@ -441,7 +444,7 @@ def on_post_build(config) -> None:
     for stale in fonts.glob("*.woff*"):  # from an earlier build into the same folder
         stale.unlink()
     for stem in sorted(set().union(*build.page_fonts.values())):
-        shutil.copyfile(_cut_font(stem, build.chars), fonts / f"{stem}.woff")
+        shutil.copyfile(_cut_font(stem, build.chars), fonts / f"{stem}.woff2")
 
 
 def on_build_error(error) -> None:

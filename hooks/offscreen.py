@@ -1,0 +1,192 @@
+"""MkDocs hook: the blocks of the text the browser may skip off screen, and a wrapper for each table.
+
+``docs/stylesheets/layout.css`` gives each block marked ``lossbook-skip`` ``content-visibility:
+auto`` (issue 13: the browser then styles and lays out only the blocks near the screen). Which
+blocks those are is decided here, at build time, so the stylesheet needs no selector that looks
+at a block's position or contents (``:nth-child``, ``:nth-last-child``, ``:last-child``,
+``:has()``): with those, Chromium restyled every block of the text each time a sibling was added
+or moved (after parsing, and when Material wraps a table at load), which a Chrome trace of
+losses/binary and the API reference showed as whole-page style recalculations.
+
+A block is marked when it is a child of the page's content or of a ``.doc-contents`` (the API
+reference's docstrings), is a paragraph (one that holds no display formula: the formula's margins
+collapse through it), list, display formula (``<lossbook-math>``), ``<details>``, admonition, or
+a code block's ``<pre>``, and is none of these, which stay drawn:
+
+* the first 10 blocks of the page (on screen as the page loads: a block skipped there would be
+  painted once at its estimated height, then at its height, a layout shift), and the first 10
+  of the first docstring;
+* the last 6 blocks of the page, and everything in a docstring that ends the page (estimates are
+  on the high side; near the end of the page a skipped block would overlap the dark footer for a
+  tool that measures it without drawing it, and axe-core then takes the footer for the text's
+  background).
+
+Tables. Material wraps each table (``table:not([class])``) in its ``.md-typeset__scrollwrap`` at
+load; moving a table among the blocks of the text made Chromium restyle the whole text (Material's
+stylesheet has rules on an element's position among its siblings, so every parent is watched).
+Each table of the text is therefore written in a wrapper of its own, where Material's move changes
+nothing else: a table among the first 10 blocks in Material's own wrapper (Material then wraps it
+again inside, and layout.css gives that inner wrapper no space, so nothing moves if the first paint
+came before); one among the last 6 in a wrapper that takes no box; any other in a skipped block.
+Tables inside an admonition or ``<details>`` are left as they are (their block is skipped whole).
+
+The page is read with the standard library's ``html.parser`` before ``hooks/katex.py`` renders
+the math (a formula is then one element, not dozens); the text of ``<pre>`` blocks is not
+tokenized (their tags do not matter here), which keeps the scan to a few milliseconds a page.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+
+FIRST, LAST = 10, 6
+SKIPPABLE = {"p", "ul", "ol", "dl", "lossbook-math", "details", "table"}
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+# A table's wrapper, by where the table is (see layout.css, "Tables"): drawn at load, already in
+# the markup Material wraps tables in (its own wrapping then happens inside it and changes no
+# box); near the end of the page, in a wrapper that takes no box; elsewhere, in a skipped block.
+MATERIAL_WRAPPER = ('<div class="md-typeset__scrollwrap"><div class="md-typeset__table">', "</div></div>")
+WRAPPERS = {
+    "first": MATERIAL_WRAPPER,
+    "last": ('<div class="lossbook-table">', "</div>"),
+    "skipped": ('<div class="lossbook-table lossbook-skip">', "</div>"),
+}
+CLASS = re.compile(r'\sclass="([^"]*)"')
+
+
+@dataclass
+class Block:
+    tag: str
+    classes: list[str]
+    start: int  # offset of the block's start tag (or, for a code block, of its <pre>)
+    tag_text: str
+    parent: Element | None  # the content root (None) or the .doc-contents holding it
+    index: int
+    display_math: bool = False
+    pre: tuple[int, str] = (0, "")  # a code block's <pre>: offset and tag text
+
+
+@dataclass
+class Element:
+    tag: str
+    classes: list[str]
+    children: int = 0  # element children seen so far
+    block: Block | None = None  # set when the element is a candidate block
+    top: int = -1  # index of the top-level block it belongs to
+    blocks: list[Block] = field(default_factory=list)  # candidate blocks among its children
+    parent: Element | None = None
+
+
+class _Scanner(HTMLParser):
+    CDATA_CONTENT_ELEMENTS = ("script", "style", "pre")  # a <pre>'s code is not tokenized
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.lines = [0]
+        for match in re.finditer("\n", html):
+            self.lines.append(match.end())
+        self.root = Element("", [])
+        self.stack: list[Element] = [self.root]
+        self.top_level: list[Element] = []
+        self.doc_contents: list[Element] = []
+        self.tables: list[tuple[int, int]] = []  # (start, end) of each table Material wraps
+        self._table: list[int | None] = []
+
+    def position(self) -> int:
+        line, column = self.getpos()
+        return self.lines[line - 1] + column
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        parent = self.stack[-1]
+        classes = (dict(attrs).get("class") or "").split()
+        element = Element(tag, classes, top=parent.top, parent=parent)
+        if "doc-contents" in classes:
+            self.doc_contents.append(element)
+        index = parent.children
+        parent.children += 1
+        if parent is self.root:
+            element.top = index
+            self.top_level.append(element)
+        container = parent is self.root or "doc-contents" in parent.classes
+        text = self.get_starttag_text() or ""
+        if container and (tag in SKIPPABLE or "admonition" in classes or "highlight" in classes) and not (tag == "table" and classes):
+            element.block = Block(tag, classes, self.position(), text, None if parent is self.root else parent, index)
+            parent.blocks.append(element.block)
+        if tag == "pre" and parent.block is not None and "highlight" in parent.block.classes and not parent.block.pre[1]:
+            parent.block.pre = (self.position(), text)
+        if tag == "div" and "arithmatex" in classes:
+            for open_element in self.stack:
+                if open_element.block is not None:
+                    open_element.block.display_math = True
+        if tag == "table":
+            self._table.append(None if classes or self._table else self.position())
+        if tag not in VOID:
+            self.stack.append(element)
+
+    def handle_startendtag(self, tag: str, attrs) -> None:
+        self.stack[-1].children += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "table" and self._table:
+            start = self._table.pop()
+            if start is not None:
+                self.tables.append((start, self.position() + len("</table>")))
+        for depth in range(len(self.stack) - 1, 0, -1):  # close up to the matching element
+            if self.stack[depth].tag == tag:
+                del self.stack[depth:]
+                return
+
+
+def _with_class(tag_text: str, name: str) -> str:
+    match = CLASS.search(tag_text)
+    if match:
+        return tag_text[: match.end(1)] + " " + name + tag_text[match.end(1):]
+    end = -2 if tag_text.endswith("/>") else -1
+    return tag_text[:end] + f' class="{name}"' + tag_text[end:]
+
+
+def edits(html: str) -> list[tuple[int, int, str]]:
+    """(offset, length replaced, new text) of each change to the page, in page order."""
+    scanner = _Scanner(html)
+    scanner.feed(html)
+    scanner.close()
+    top = scanner.top_level
+    count = len(top)
+    first_doc = next((element for element in top if element.tag == "div" and "doc" in element.classes), None)
+    last_is_doc = bool(top) and "doc" in top[-1].classes
+    changes = []
+    tables: dict[int, tuple[str, str]] = {}  # start -> the table's wrapper (start and end tags)
+
+    def visit(blocks: list[Block], in_first_doc: bool) -> None:
+        for block in blocks:
+            if block.tag == "p" and block.display_math:
+                continue
+            first = block.index < FIRST and (block.parent is None or in_first_doc)
+            last = block.index >= count - LAST if block.parent is None else last_is_doc and block.parent.top == count - 1
+            if block.tag == "table":
+                tables[block.start] = WRAPPERS["first" if first else "last" if last else "skipped"]
+                continue
+            if first or last:
+                continue
+            start, tag_text = block.pre if "highlight" in block.classes else (block.start, block.tag_text)
+            if tag_text:
+                changes.append((start, len(tag_text), _with_class(tag_text, "lossbook-skip")))
+
+    visit(scanner.root.blocks, False)
+    for doc_contents in scanner.doc_contents:
+        visit(doc_contents.blocks, first_doc is not None and doc_contents.parent is first_doc)
+    for start, end in scanner.tables:
+        if start in tables:
+            opening, closing = tables[start]
+            changes += [(start, 0, opening), (end, 0, closing)]
+    return sorted(changes, key=lambda change: change[:2])  # an insertion before a replacement at the same place
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    pieces, position = [], 0
+    for offset, length, text in edits(html):
+        pieces += [html[position:offset], text]
+        position = offset + length
+    return "".join(pieces) + html[position:]
