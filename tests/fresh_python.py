@@ -18,7 +18,8 @@ gives it:
   :class:`subprocess.TimeoutExpired`, as :func:`subprocess.run` does.
 
 Already in ``sys.modules``: ``torch`` (and what it imports), and what ``multiprocessing`` needs to
-start the run (this module; the test process's main module, pytest's). A script still has to
+start the run (this module and ``tests/background.py``; the test process's main module,
+pytest's). A script still has to
 import torch to use it: the name is not defined in its namespace.
 """
 
@@ -32,26 +33,21 @@ import runpy
 import subprocess
 import sys
 import tempfile
-import threading
 import traceback
 from pathlib import Path
 
-_lock = threading.Lock()
-_state: dict = {}
+from tests.background import once
 
 
-def _context():
+def _start():
     """The forkserver context, its server preloading torch; and a new interpreter's sys.path."""
-    with _lock:
-        if not _state:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["torch"])
-            probe = subprocess.run(
-                [sys.executable, "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
-                capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),
-            )
-            _state.update(context=context, path=json.loads(probe.stdout))
-        return _state["context"], _state["path"]
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["torch"])
+    probe = subprocess.run(
+        [sys.executable, "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
+        capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),
+    )
+    return context, json.loads(probe.stdout)
 
 
 def _main(script: str, cwd: str, path: list[str], out: str, err: str) -> None:
@@ -86,7 +82,7 @@ def _main(script: str, cwd: str, path: list[str], out: str, err: str) -> None:
 
 def run(script: Path, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
     """``python script`` run from ``cwd``: its return code, stdout and stderr as text."""
-    context, path = _context()
+    context, path = once("fresh_python: the forkserver and a new interpreter's sys.path", _start)
     with tempfile.TemporaryDirectory() as folder:
         out, err = Path(folder) / "stdout", Path(folder) / "stderr"
         process = context.Process(target=_main, args=(str(script), str(cwd), path, str(out), str(err)))
