@@ -719,7 +719,8 @@ def phone(browser, site_url):
 
 # --- The visits, made ahead --------------------------------------------------------------------
 
-# (path, scheme) -> PhoneVisit: the records the prefetch thread makes or will make.
+# The records the prefetch threads make or will make: path -> Visit (1280 px), (path, scheme) ->
+# PhoneVisit.
 _prefetched: dict = {}
 
 
@@ -783,7 +784,7 @@ def prefetched_visits(request: pytest.FixtureRequest, background):
     :func:`visit` makes it (same steps, same waits), in test order; the tests then read the
     records. The 1280 px visits count layout shifts while the rest of the suite keeps the
     machine busy: a page must not shift however slowly it loads (overrides/main.html holds the
-    first frame until the text is parsed). Without a browser, nothing is made ahead (the
+    first frame until the header is parsed). Without a browser, nothing is made ahead (the
     ``browser`` fixture skips or fails those tests)."""
     keys = _wanted_visits(request.session.items)
     if not keys or missing_browser():

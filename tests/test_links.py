@@ -33,12 +33,9 @@ def html_files(site: Path) -> list[Path]:
     return sorted(path for path in site.rglob("*.html") if path.relative_to(site).as_posix() != "404.html")
 
 
-_soup = built_html
-
-
 @cache
 def _anchors(path: Path) -> frozenset[str]:
-    soup = _soup(path)
+    soup = built_html(path)
     return frozenset(
         [element["id"] for element in soup.find_all(id=True)] + [a["name"] for a in soup.find_all("a", attrs={"name": True})]
     )
@@ -56,7 +53,7 @@ def broken_links(site: Path, page: Path) -> list[str]:
     page_url = urljoin(BASE, page.relative_to(site).as_posix())
     problems = []
     for tag, attribute in LINKING:
-        for element in _soup(page).find_all(tag):
+        for element in built_html(page).find_all(tag):
             raw = element.get(attribute)
             if not raw or (tag == "link" and "canonical" in (element.get("rel") or [])):
                 continue
@@ -97,7 +94,7 @@ def _front_matter_description(source: Path) -> str | None:
 def test_every_page_has_a_meta_description(built_site: Path, path: str) -> None:
     html = built_site / path / "index.html"
     assert html.is_file(), f"{PAGES[path]} was not built to {html}"
-    meta = _soup(html).find("meta", attrs={"name": "description"})
+    meta = built_html(html).find("meta", attrs={"name": "description"})
     content = (meta.get("content") or "").strip() if meta else ""
     assert content, f"{html.relative_to(built_site)} has no meta description"
     if PAGES[path].suffix == ".md":
