@@ -7,8 +7,9 @@
   notebook becomes a page through ``hooks/notebook.py``'s ``notebook_pages``, as in a build.
   :func:`page_paths` lists the pages of a built site, to compare with it.
 * :func:`serve`: a built site served on loopback the way a static host does (gzip for text,
-  ``404.html`` for misses, under the path of ``site_url``); :func:`gzip_size` is what a file
-  costs on the wire from it.
+  ``404.html`` for misses, under the path of ``site_url``), optionally with each page's HTML
+  arriving in pieces, as over a slow connection; :func:`gzip_size` is what a file costs on the
+  wire from it.
 
 Used by the browser tests (``tests/browser.py`` and the tests that use it), ``tests/test_site.py``,
 ``tests/test_links.py`` and ``make audit`` (``benchmarks/audit.py``). :func:`built_html` is a
@@ -20,6 +21,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import threading
+import time
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache, partial
@@ -142,9 +145,10 @@ class _Handler(SimpleHTTPRequestHandler):
     JSON, SVG, XML) are gzipped when the request accepts it; fonts and images already compressed
     are sent as they are. Compressed bodies are cached in memory: a file is compressed once."""
 
-    cache: dict[tuple[Path, int], bytes]
+    cache: dict[tuple, bytes | list[bytes]]
     base_path: str
     deployed_url: str
+    pieces: int  # an HTML document is written in this many pieces (see serve), or at once if 0
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet: tests read results, not logs
         pass
@@ -202,7 +206,17 @@ class _Handler(SimpleHTTPRequestHandler):
         if encoding:
             self.send_header("Content-Encoding", encoding)
         self.end_headers()
-        if with_body:
+        if not with_body:
+            return
+        if self.pieces and content_type.startswith("text/html"):
+            key = (target, len(body), encoding)
+            if key not in self.cache:
+                self.cache[key] = _cut_after_tags(body, encoding == "gzip", self.pieces)
+            for piece in self.cache[key]:
+                self.wfile.write(piece)
+                self.wfile.flush()
+                time.sleep(PIECE_GAP)
+        else:
             self.wfile.write(body)
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's naming
@@ -212,9 +226,40 @@ class _Handler(SimpleHTTPRequestHandler):
         self._respond(with_body=False)
 
 
+PIECE_GAP = 0.01  # seconds between two pieces of an HTML document (serve's ``pieces``)
+
+
+def _cut_after_tags(body: bytes, gzipped: bool, count: int) -> list[bytes]:
+    """``body`` (gzipped or not) cut into about ``count`` pieces of its bytes, each ending where
+    the HTML it decodes to so far ends with a ">": the browser then has whole tags and whole
+    runs of text between them, as when its parser pauses. (A piece ending inside a word would
+    show the word's start on one line and the whole word on the next, which no page can
+    prevent.) The bytes are the host's, in the same order."""
+    if gzipped:
+        decoder, html, ends = zlib.decompressobj(wbits=31), b"", []
+        for end in range(1, len(body) + 1):  # a byte at a time: where each piece can end
+            decoded = decoder.decompress(body[end - 1:end])
+            html += decoded
+            if decoded and html.endswith(b">"):
+                ends.append(end)
+    else:
+        ends = [index + 1 for index, byte in enumerate(body) if byte == ord(">")]
+    cuts, size, due = [], len(body) / count, len(body) / count
+    for end in ends:
+        if end >= due and end < len(body):
+            cuts.append(end)
+            due = end + size
+    return [body[start:end] for start, end in zip([0, *cuts], [*cuts, len(body)])]
+
+
 @contextlib.contextmanager
-def serve(site: Path, port: int = 0, base_path: str | None = None) -> Iterator[str]:
+def serve(site: Path, port: int = 0, base_path: str | None = None, pieces: int = 0) -> Iterator[str]:
     """Serve ``site`` on 127.0.0.1 until the ``with`` block ends; yield its URL.
+
+    ``pieces``: when not 0, each HTML document is written in about that many pieces (of its
+    bytes on the wire, each ending after a tag: :func:`_cut_after_tags`), :data:`PIECE_GAP`
+    apart, as over a slow connection, so that the browser parses and draws frames of a page
+    that has partly arrived; other files are written at once.
 
     ``port=0`` picks a free port (the operating system's choice, bound at once: no race). The
     site is served under ``base_path``, by default the path of ``site_url``
@@ -222,7 +267,7 @@ def serve(site: Path, port: int = 0, base_path: str | None = None) -> Iterator[s
     the absolute links of ``404.html`` rely on it. The server runs in a daemon thread.
     """
     base_path = site_path() if base_path is None else base_path
-    attributes = {"cache": {}, "base_path": base_path, "deployed_url": site_url()}
+    attributes = {"cache": {}, "base_path": base_path, "deployed_url": site_url(), "pieces": pieces}
     handler = partial(type("Handler", (_Handler,), attributes), directory=str(site))
     server = ThreadingHTTPServer(("127.0.0.1", port), handler)
     server.daemon_threads = True

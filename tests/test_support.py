@@ -4,6 +4,9 @@ the Hypothesis profile every property test runs under."""
 from __future__ import annotations
 
 import gzip
+import hashlib
+import time
+import zlib
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from tests.site_support import docs_dir, mkdocs_config, nav_pages, page_paths, serve, site_path, site_url
+from tests.site_support import PIECE_GAP, _cut_after_tags, docs_dir, mkdocs_config, nav_pages, page_paths, serve, site_path, site_url
 
 
 def test_the_hypothesis_profile_is_loaded() -> None:
@@ -58,6 +61,32 @@ def test_the_server_serves_like_a_static_host(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as missing:
             urllib.request.urlopen(url + "nothing/", timeout=30)  # noqa: S310
         assert missing.value.code == 404 and missing.value.read() == b"missing"
+
+
+def test_the_server_can_send_pages_in_pieces(tmp_path: Path) -> None:
+    """``serve(..., pieces=n)``: an HTML document arrives in about n pieces, PIECE_GAP apart,
+    whole, each piece ending where the HTML so far ends a tag, gzipped or not; other files at
+    once."""
+    words = [hashlib.sha256(str(i).encode()).hexdigest()[:12] for i in range(2000)]  # text gzip cannot shrink much
+    page = "".join(f"<p>{word} and <code>x > {i}</code></p>" for i, word in enumerate(words))
+    (tmp_path / "index.html").write_text(page, encoding="utf-8")
+    (tmp_path / "style.css").write_text("p {}" * 2000, encoding="utf-8")
+    for body, gzipped in ((gzip.compress(page.encode(), mtime=0), True), (page.encode(), False)):
+        pieces = _cut_after_tags(body, gzipped, 20)
+        assert b"".join(pieces) == body and 15 <= len(pieces) <= 20, len(pieces)
+        decoder, html = zlib.decompressobj(wbits=31), b""
+        for piece in pieces:
+            html += decoder.decompress(piece) if gzipped else piece
+            assert html.endswith(b">"), f"a piece ends inside a tag or text: {html[-30:]!r}"
+    with serve(tmp_path, pieces=20) as url:
+        start = time.monotonic()
+        request = urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            assert gzip.decompress(response.read()).decode() == page
+        took = time.monotonic() - start
+        assert took >= 14 * PIECE_GAP, f"the page took {took:.3f} s, less than 14 gaps between pieces"
+        with urllib.request.urlopen(url + "style.css", timeout=30) as response:  # noqa: S310
+            assert response.read() == b"p {}" * 2000
 
 
 def test_every_figure_is_drawn_wide_and_narrow() -> None:
