@@ -2,8 +2,11 @@
 
 Rendering. ``pymdownx.arithmatex`` (generic mode) wraps TeX in ``<span class="arithmatex">\\(...\\)</span>``
 and ``<div class="arithmatex">\\[...\\]</div>`` (``hooks/notebook.py`` writes the notebook's math in
-the same form). This hook replaces each with KaTeX's HTML, so pages need no math JavaScript, math
-never shifts the layout, and instant navigation needs no re-rendering. A formula KaTeX cannot
+the same form), each of which ``hooks/search_index.py`` has put in a ``<lossbook-math>``. This hook
+replaces each with KaTeX's HTML, so pages need no math JavaScript, math never shifts the layout,
+and instant navigation needs no re-rendering. KaTeX's outer element (``<span class="katex">``
+inline, ``<span class="katex-display">`` for a display formula) is merged into the
+``<lossbook-math>``, which takes its class and attributes: one element less a formula. A formula KaTeX cannot
 parse fails the build, naming the page. KaTeX comes from the npm registry (``package-lock.json``,
 installed into ``node_modules/`` by ``make``).
 
@@ -63,9 +66,13 @@ FONT_PROPERTIES = ("font-family", "font-weight", "font-style")
 WEIGHTS = {"normal": 400, "bold": 700}
 
 MATH = re.compile(
+    r'<lossbook-math(?P<wrapper>[^>]*)>'
     r'<(?P<tag>span|div) class="arithmatex">(?:\\\((?P<inline>.*?)\\\)|\\\[(?P<display>.*?)\\\])</(?P=tag)>',
     re.DOTALL,
 )
+UNWRAPPED = re.compile(r'<(?:span|div) class="arithmatex">')
+OUTER = re.compile(r'<span (?P<attributes>[^>]*)>(?P<inner>.*)</span>', re.DOTALL)  # KaTeX's outer element
+CLASS = re.compile(r'\sclass="(?P<names>[^"]*)"')
 
 Face = tuple[str, int, str]  # (family, weight, style) as CSS font matching sees it
 
@@ -381,9 +388,28 @@ def on_page_content(content: str, page, config, files) -> str:
         formula = _build.formula(tex, display, page.file.src_uri)
         fonts.update(formula["fonts"])
         _build.chars.update(formula["chars"])
-        return formula["html"]
+        return _merged(match["wrapper"], formula["html"])
 
-    return MATH.sub(replace, content)
+    content = MATH.sub(replace, content)
+    if UNWRAPPED.search(content):
+        raise PluginError(f"{page.file.src_uri}: a formula outside a <lossbook-math> (hooks/search_index.py wraps each)")
+    return content
+
+
+def _merged(wrapper: str, formula: str) -> str:
+    """``<lossbook-math{wrapper}>`` with KaTeX's outer element merged into it: its classes first,
+    then the wrapper's; its other attributes after the wrapper's; then what it held."""
+    outer = OUTER.fullmatch(formula)
+    if outer is None:
+        raise PluginError(f"KaTeX's HTML does not have one outer <span>: {formula[:80]!r}")
+    names = CLASS.search(" " + outer["attributes"])["names"]
+    others = CLASS.sub("", " " + outer["attributes"])
+    found = CLASS.search(wrapper)
+    if found:
+        wrapper = f'{wrapper[:found.start("names")]}{names} {found["names"]}{wrapper[found.end("names"):]}'
+    else:
+        wrapper += f' class="{names}"'
+    return f"<lossbook-math{wrapper}{others}>{outer['inner']}"
 
 
 def on_post_page(output: str, page, config) -> str:

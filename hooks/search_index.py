@@ -9,9 +9,9 @@ Code blocks carry the attribute on their ``<div class="language-... highlight">`
 wrapped in a ``<lossbook-math data-search-exclude>`` element: the search plugin matches a closing
 tag to the excluded element by its tag name only, so an excluded ``<span>`` would be let go at
 the first ``</span>`` inside KaTeX's HTML, which is all spans; an element of its own tag name is
-excluded to its end. It is an inline custom element with no style of its own. Listed before
-``hooks/katex.py``, it wraps the math as ``pymdownx.arithmatex`` (and ``hooks/notebook.py``)
-write it, which KaTeX then renders inside the wrapper.
+excluded to its end. Listed before ``hooks/katex.py``, it wraps the math as
+``pymdownx.arithmatex`` (and ``hooks/notebook.py``) write it; ``hooks/katex.py`` then makes the
+wrapper the formula's outer element (KaTeX's ``.katex`` or ``.katex-display``).
 
 Cache. The search plugin parses every page's final HTML at every build (about a fifth of a
 rebuild's time). Its entries for a page are a function of the page's HTML, URL, title, metadata

@@ -81,14 +81,26 @@ def served_site(request: pytest.FixtureRequest) -> Path:
 
 
 _server = contextlib.ExitStack()
+# The visits at 1280 px and on the phone load each page from a second server of the same site,
+# whose pages arrive in PIECES pieces, 10 ms apart (about a second a page): the browser draws
+# frames of half-parsed pages, and a block that moves as the rest of it arrives shows as a layout
+# shift (a centred formula, a table's columns: hooks/offscreen.py). Its URL, by the session's.
+PIECES = 100
+_in_pieces: dict[str, str] = {}
 
 
 def session_url(site: Path) -> str:
-    """The site served with gzip on loopback for the rest of the session (one server, started
-    by the first to ask: the prefetch thread or the ``site_url`` fixture)."""
+    """The site served with gzip on loopback for the rest of the session (one server, and the
+    one that sends pages in pieces, started by the first to ask: the prefetch thread or the
+    ``site_url`` fixture)."""
     from tests.site_support import serve
 
-    return once("site server", lambda: _server.enter_context(serve(site)))
+    def start() -> str:
+        url = _server.enter_context(serve(site))
+        _in_pieces[url] = _server.enter_context(serve(site, pieces=PIECES))
+        return url
+
+    return once("site server", start)
 
 
 @pytest.fixture(scope="session")
@@ -439,6 +451,8 @@ class PhoneVisit:
     broken_images: list[str] = field(default_factory=list)
     loading_images: list[str] = field(default_factory=list)
     figures_fetched: list[str] = field(default_factory=list)  # figure files loaded before any was forced
+    layout_shift: float = 0.0
+    layout_shift_sources: list[str] = field(default_factory=list)  # one line per shift: what moved
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -602,8 +616,9 @@ def loaded_page(browser, site_url: str, path: str) -> Visit:
 
 
 def visit(browser, site_url: str, path: str) -> Visit:
-    """Load ``site_url + path`` once (cached) at 1280x800, in light mode, then switch to dark;
-    or the record the prefetch thread made of that very visit (:func:`prefetched_visits`)."""
+    """Load ``path`` once (cached) at 1280x800, in light mode, then switch to dark, from the
+    server of the session at ``site_url`` that sends pages in pieces (:data:`PIECES`); or the
+    record the prefetch thread made of that very visit (:func:`prefetched_visits`)."""
     if path in _prefetched:
         return _prefetched[path].result()
     return _visit(browser, site_url, path)
@@ -612,6 +627,7 @@ def visit(browser, site_url: str, path: str) -> Visit:
 def _visit(browser, site_url: str, path: str) -> Visit:
     if path in _visits:
         return _visits[path]
+    site_url = _in_pieces[site_url]
     result = Visit(url=site_url + path)
     context = new_context(browser, WIDE, color_scheme="light")
     requests = None
@@ -662,7 +678,7 @@ class PhoneVisits:
     """
 
     def __init__(self, browser, site_url: str) -> None:
-        self.browser, self.site_url = browser, site_url
+        self.browser, self.site_url = browser, _in_pieces[site_url]
         self.contexts: dict[str, tuple] = {}
         self.visits: dict[tuple[str, str], PhoneVisit] = {}
         self.current: dict[str, PhoneVisit] = {}
@@ -688,6 +704,8 @@ class PhoneVisits:
             result.failed_requests.append(f"the page itself: {response and response.status} {result.url}")
             return result
         result.figures_fetched = [r.url for r in requests.finished[start:] if "/figures/" in urlsplit(r.url).path]
+        result.layout_shift = page.evaluate("window.__layoutShift")
+        result.layout_shift_sources = page.evaluate("window.__layoutShiftSources")
         result.broken_images, result.loading_images = load_all_images(page)
         result.figures = measure_figures(page, context)
         result.page_width = page.evaluate(PAGE_WIDTH_JS)
@@ -783,8 +801,8 @@ def prefetched_visits(request: pytest.FixtureRequest, background):
     another, each thread with its own Chromium, each visit exactly as :func:`phone` or
     :func:`visit` makes it (same steps, same waits), in test order; the tests then read the
     records. The 1280 px visits count layout shifts while the rest of the suite keeps the
-    machine busy: a page must not shift however slowly it loads (overrides/main.html holds the
-    first frame until the header is parsed). Without a browser, nothing is made ahead (the
+    machine busy, and their pages arrive in pieces (:data:`PIECES`): a page must not shift
+    however slowly it arrives or loads. Without a browser, nothing is made ahead (the
     ``browser`` fixture skips or fails those tests)."""
     keys = _wanted_visits(request.session.items)
     if not keys or missing_browser():

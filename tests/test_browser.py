@@ -179,6 +179,17 @@ def test_phone_page_does_not_scroll_sideways(phone, path: str, scheme: str) -> N
 
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_phone_page_does_not_shift_while_arriving(phone, path: str, scheme: str) -> None:
+    """Nothing drawn moves while the page arrives in pieces and loads (tests/browser.py, PIECES):
+    the frames of a half-parsed page show no block that the rest of it moves."""
+    page = phone(path, scheme)
+    assert page.layout_shift < 0.001, f"{page.url} ({scheme}) at 390 px: layout shift {page.layout_shift:.4f} while loading:\n" + "\n".join(
+        page.layout_shift_sources
+    )
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_phone_formulas_fit_or_show_there_is_more(phone, path: str, scheme: str) -> None:
     """A display formula wider than the column scrolls in its own box, and a shadow at its right
     edge says so; one that fits shows no shadow; at its start, no shadow on the left. Read from

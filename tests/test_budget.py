@@ -104,6 +104,26 @@ def test_blocks_skipped_off_screen_are_marked_at_build_time(built_site, path: st
         assert len(inner.select(".lossbook-skip")) > len(blocks) // 3, f"{path or 'home'}: few blocks skipped"
 
 
+@pytest.mark.parametrize("path", sorted(PAGES), ids=lambda p: p or "home")
+def test_formulas_and_tables_are_drawn_only_whole(built_site, path: str) -> None:
+    """``hooks/offscreen.py``: each formula (KaTeX's ``.katex`` and ``.katex-display``), and each
+    table among the blocks of the text, is or is in a ``lossbook-whole`` element whose last child
+    is ``<lossbook-end>``, which layout.css waits for before it shows the element. (What it
+    prevents is measured by the browser tests, which load pages that arrive in pieces.)"""
+    inner = _elements(built_site, path).select_one(".md-content__inner")
+
+    def whole(element) -> bool:
+        holder = element if "lossbook-whole" in element.get("class", []) else element.find_parent(class_="lossbook-whole")
+        return holder is not None and holder.find_all(True, recursive=False)[-1].name == "lossbook-end"
+
+    tables = [
+        table for table in inner.select("table:not([class])")
+        if not table.find_parent(class_="admonition") and not table.find_parent("details")
+    ]
+    loose = [str(element)[:80] for element in inner.select(".katex, .katex-display") + tables if not whole(element)]
+    assert not loose, f"{path or 'home'}: drawn before they are whole: {loose}"
+
+
 def test_the_stylesheet_selects_no_block_by_position() -> None:
     """Positional selectors in layout.css made Chromium restyle every block of the text when a
     sibling was added or moved; the blocks to skip are marked at build time instead."""
