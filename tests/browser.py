@@ -33,6 +33,7 @@ import contextlib
 import os
 import re
 import threading
+from collections import deque
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,6 +87,8 @@ _server = contextlib.ExitStack()
 # frames of half-parsed pages, and a block that moves as the rest of it arrives shows as a layout
 # shift (a centred formula, a table's columns: hooks/offscreen.py). Its URL, by the session's.
 PIECES = 100
+# The threads that make the visits ahead (prefetched_visits), each with a Chromium.
+PREFETCH_THREADS = 2
 _in_pieces: dict[str, str] = {}
 
 
@@ -766,19 +769,23 @@ def _wanted_visits(items) -> list:
     return list(wanted)
 
 
-def _prefetch(site: Path, keys: list, stop: threading.Event) -> None:
-    """Make every visit of ``keys`` in a Chromium of this thread's own, each record into its
-    future; an error is that visit's (or, if the browser fails, every remaining one's)."""
+def _prefetch(site: Path, work: deque, stop: threading.Event) -> None:
+    """Make the visits of ``work`` (shared with the other prefetch thread), taking the next one
+    until none is left, in a Chromium of this thread's own, each record into its future; an
+    error is that visit's (or, if this thread's browser fails, every visit not yet taken's)."""
     from playwright.sync_api import sync_playwright
 
+    key = None
     try:
         url = session_url(site)
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             phones = PhoneVisits(chromium, url)
             try:
-                for key in keys:
-                    if stop.is_set():
+                while not stop.is_set():
+                    try:
+                        key = work.popleft()
+                    except IndexError:
                         break
                     future = _prefetched[key]
                     try:
@@ -789,18 +796,22 @@ def _prefetch(site: Path, keys: list, stop: threading.Event) -> None:
                 phones.close()
                 chromium.close()
     except BaseException as error:  # noqa: BLE001
-        for key in keys:
-            if not _prefetched[key].done():
-                _prefetched[key].set_exception(error)
+        if key is not None and not _prefetched[key].done():  # the visit this thread had taken
+            _prefetched[key].set_exception(error)
+        while True:
+            try:
+                _prefetched[work.popleft()].set_exception(error)
+            except IndexError:
+                break
 
 
 @pytest.fixture(scope="session", autouse=True)
 def prefetched_visits(request: pytest.FixtureRequest, background):
     """The visits the selected tests read, made as soon as the site is built, while the tests
-    that need no site still run: the phone visits in one thread and the visits at 1280 px in
-    another, each thread with its own Chromium, each visit exactly as :func:`phone` or
-    :func:`visit` makes it (same steps, same waits), in test order; the tests then read the
-    records. The 1280 px visits count layout shifts while the rest of the suite keeps the
+    that need no site still run: in two threads, each with its own Chromium, which take the
+    next visit in test order from one queue (the visits at 1280 px come first), each visit
+    exactly as :func:`phone` or :func:`visit` makes it (same steps, same waits); the tests then
+    read the records. The 1280 px visits count layout shifts while the rest of the suite keeps the
     machine busy, and their pages arrive in pieces (:data:`PIECES`): a page must not shift
     however slowly it arrives or loads. Without a browser, nothing is made ahead (the
     ``browser`` fixture skips or fails those tests)."""
@@ -815,11 +826,10 @@ def prefetched_visits(request: pytest.FixtureRequest, background):
     threads: list[threading.Thread] = []
 
     def start(site: Path) -> None:
-        # One thread per kind of visit made ahead (1280 px, phone), each with its own Chromium.
-        for share in ([k for k in keys if not isinstance(k, tuple)], [k for k in keys if isinstance(k, tuple)]):
-            if share:
-                threads.append(threading.Thread(target=_prefetch, args=(site, share, stop), name="prefetch-visits", daemon=True))
-                threads[-1].start()
+        work = deque(keys)
+        for _ in range(PREFETCH_THREADS):
+            threads.append(threading.Thread(target=_prefetch, args=(site, work, stop), name="prefetch-visits", daemon=True))
+            threads[-1].start()
 
     def failed(error: BaseException) -> None:
         for future in _prefetched.values():

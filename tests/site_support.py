@@ -208,7 +208,7 @@ class _Handler(SimpleHTTPRequestHandler):
         self.end_headers()
         if not with_body:
             return
-        if self.pieces and content_type.startswith("text/html"):
+        if self.pieces and status == HTTPStatus.OK and content_type.startswith("text/html"):
             key = (target, len(body), encoding)
             if key not in self.cache:
                 self.cache[key] = _cut_after_tags(body, encoding == "gzip", self.pieces)
@@ -256,10 +256,11 @@ def _cut_after_tags(body: bytes, gzipped: bool, count: int) -> list[bytes]:
 def serve(site: Path, port: int = 0, base_path: str | None = None, pieces: int = 0) -> Iterator[str]:
     """Serve ``site`` on 127.0.0.1 until the ``with`` block ends; yield its URL.
 
-    ``pieces``: when not 0, each HTML document is written in about that many pieces (of its
-    bytes on the wire, each ending after a tag: :func:`_cut_after_tags`), :data:`PIECE_GAP`
-    apart, as over a slow connection, so that the browser parses and draws frames of a page
-    that has partly arrived; other files are written at once.
+    ``pieces``: when not 0, each HTML page found (not the 404 page, which a browser may stop
+    reading: it asks for a missing favicon) is written in about that many pieces (of its bytes
+    on the wire, each ending after a tag: :func:`_cut_after_tags`), :data:`PIECE_GAP` apart, as
+    over a slow connection, so that the browser parses and draws frames of a page that has
+    partly arrived; other files are written at once.
 
     ``port=0`` picks a free port (the operating system's choice, bound at once: no race). The
     site is served under ``base_path``, by default the path of ``site_url``
