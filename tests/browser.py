@@ -344,6 +344,24 @@ SVG_TEXT_JS = """() => {
 
 # At 390: what makes the page wider than the window (elements sticking out of the viewport
 # that no scrolling box of their own contains).
+# The page title's box below the last line of its visible text, in px (an empty line there is
+# a blank band under the title: Material's permalink wrapped alone onto it, invisible).
+TITLE_BLANK_JS = """() => {
+  const title = document.querySelector("article h1");
+  if (!title) return 0;
+  const range = document.createRange();
+  let bottom = title.getBoundingClientRect().top;
+  const walker = document.createTreeWalker(title, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const parent = walker.currentNode.parentElement, style = getComputedStyle(parent);
+    if (!walker.currentNode.textContent.trim() || style.opacity === "0" || style.visibility !== "visible") continue;
+    range.selectNodeContents(walker.currentNode);
+    for (const rect of range.getClientRects()) bottom = Math.max(bottom, rect.bottom);
+  }
+  const box = title.getBoundingClientRect(), padding = parseFloat(getComputedStyle(title).paddingBottom);
+  return Math.round(box.bottom - padding - bottom);
+}"""
+
 PAGE_WIDTH_JS = WHERE_JS + """() => {
   const width = document.documentElement.clientWidth;
   const scrolls = el => { const s = getComputedStyle(el); return /auto|scroll|hidden|clip/.test(s.overflowX); };
@@ -456,6 +474,7 @@ class PhoneVisit:
     figures_fetched: list[str] = field(default_factory=list)  # figure files loaded before any was forced
     layout_shift: float = 0.0
     layout_shift_sources: list[str] = field(default_factory=list)  # one line per shift: what moved
+    title_blank: int = 0  # TITLE_BLANK_JS
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -712,6 +731,7 @@ class PhoneVisits:
         result.broken_images, result.loading_images = load_all_images(page)
         result.figures = measure_figures(page, context)
         result.page_width = page.evaluate(PAGE_WIDTH_JS)
+        result.title_blank = page.evaluate(TITLE_BLANK_JS)
         result.table_problems = page.evaluate(TABLES_JS)
         result.formulas = page.evaluate(FORMULAS_JS)
         requests.settle()

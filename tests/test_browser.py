@@ -177,6 +177,16 @@ def test_phone_page_does_not_scroll_sideways(phone, path: str, scheme: str) -> N
     assert not problems, problems
 
 
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_phone_title_has_no_blank_line(phone, path: str) -> None:
+    """The page title ends with its last visible line: no empty line under it (Material's
+    permalink, invisible until focused, wrapped onto a line of its own under "Worked example:
+    rings", a blank band of 40 px)."""
+    page = phone(path, "light")
+    # Below the last line's text rectangles lies the rest of its line box: 4 to 5 px at 390 px.
+    assert page.title_blank <= 12, f"{page.url} at 390 px: the title's box goes on {page.title_blank} px below its text"
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("path", PATHS, ids=IDS)
 def test_phone_page_does_not_shift_while_arriving(phone, path: str, scheme: str) -> None:
