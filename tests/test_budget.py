@@ -166,7 +166,7 @@ def test_only_the_fonts_in_use_are_served_and_preloaded(loaded, site_url: str, s
     problems = []
     for path in sorted(PAGES):
         page = loaded(path)
-        url = page.url
+        url = site_url + path  # the page's HTML, at once (the visit's server sends it in pieces)
         used = {faces[(f, WEIGHTS.get(w, w), s)] for f, w, s in page.fonts_loaded if f.startswith("KaTeX_")}
         used_anywhere |= used
         html = _get(url)
