@@ -4,7 +4,8 @@ Each figure becomes ``figures/<name>.light.svg`` and ``figures/<name>.dark.svg``
 so pages link them like any other file and ``--strict`` catches a wrong name, and its narrow
 variant for phones ``figures/<name>.narrow.light.svg`` / ``.narrow.dark.svg`` (drawn by the same
 function, see ``lossbook/plots.py``). SVGs are cached in ``.cache/figures/`` under a hash of the
-lossbook sources, so a rebuild that did not touch ``lossbook/`` does not import matplotlib at all.
+lossbook sources, these hooks and the versions of matplotlib, torch and numpy (``_sources_key``),
+so a rebuild that did not touch ``lossbook/`` does not import matplotlib at all.
 On a miss they are drawn by ``hooks/draw_figures.py``: one process that imports torch and
 matplotlib once and forks one drawing process per core (at most ``MAX_WORKERS``), each taking
 the next figure as it finishes one. The drawing runs in the background while the build renders
@@ -45,6 +46,11 @@ THEMES = ("light", "dark")
 WIDTHS = ("wide", "narrow")
 # Keep in step with lossbook.plots.NARROW_BELOW (not imported here: matplotlib is slow to import).
 NARROW_BELOW = "44.9375em"
+# The figures' cache key: the versions of what computes and draws them (matplotlib brings its
+# fonts), and the sources that do (lossbook's figures and data; these hooks, which choose the
+# variants, the processes' settings and the file names).
+DRAWN_WITH = ("matplotlib", "torch", "numpy")
+DRAWN_BY = ("lossbook", "hooks/figures.py", "hooks/draw_figures.py")
 
 FIGURE_IMG = re.compile(
     r'<img\b[^>]*?\ssrc="(?P<prefix>[^"]*?)figures/(?P<name>[\w-]+)\.(?P<theme>light|dark)\.svg(?P<fragment>#[\w-]*)?"[^>]*>'
@@ -58,8 +64,11 @@ def file_name(name: str, theme: str, width: str = "wide") -> str:
 
 
 def _sources_key() -> str:
-    digest = hashlib.sha256(importlib.metadata.version("matplotlib").encode())
-    for path in sorted((ROOT / "lossbook").rglob("*.py")):
+    """What the SVGs depend on: the libraries that compute and draw them, and the code that does."""
+    digest = hashlib.sha256()
+    for package in DRAWN_WITH:
+        digest.update(f"{package}={importlib.metadata.version(package)}\n".encode())
+    for path in sorted(p for name in DRAWN_BY for p in ([ROOT / name] if name.endswith(".py") else (ROOT / name).rglob("*.py"))):
         digest.update(path.relative_to(ROOT).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
