@@ -30,6 +30,7 @@ import importlib.metadata
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -99,11 +100,12 @@ class _Drawing(threading.Thread):
     """
 
     def __init__(self) -> None:
-        super().__init__(name="figures")
+        super().__init__(name="figures", daemon=True)  # an interrupted build does not wait for it
         processes = max(1, min(os.cpu_count() or 1, MAX_WORKERS))
         self.process = subprocess.Popen(
             [sys.executable, str(WORKER), str(processes)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, encoding="utf-8", cwd=ROOT,
+            start_new_session=True,  # its own process group, with the processes it forks: stop() ends them all
         )
         try:
             listing = self._answer("the figure list")
@@ -150,9 +152,9 @@ class _Drawing(threading.Thread):
                 self.process.stdout.close()
 
     def stop(self) -> None:
-        """End the figure process now (a failed build does not wait for the figures)."""
+        """End the figure process and its drawing processes now (a failed build does not wait for them)."""
         if self.process.poll() is None:
-            self.process.kill()
+            os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
         if self.process.stdin and not self.process.stdin.closed:
             self.process.stdin.close()
