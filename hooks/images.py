@@ -5,6 +5,10 @@ Material's CSS. Each ``<img>`` of a page gets ``loading="lazy" decoding="async"`
 image is then never fetched, and a figure further down is fetched as the reader scrolls to it)
 and, for an SVG of the site that has none, ``width`` and ``height`` read from the SVG's root
 element, so the space is reserved and nothing moves when the figure arrives.
+
+It does so in ``on_env``, after every page's ``on_page_content``: the figures are drawn while the
+pages are rendered, and ``hooks/figures.py`` (listed before this hook) waits for them in its own
+``on_env``. No hook after these two reads a page's images.
 """
 
 from __future__ import annotations
@@ -54,5 +58,8 @@ def _with_size(tag: str, page_url: str, files) -> str:
     return image.decode()
 
 
-def on_page_content(html: str, page, config, files) -> str:
-    return IMG.sub(lambda match: _with_size(match[0], page.url, files), html)
+def on_env(env, config, files):
+    """Every rendered page's images, once the figures are drawn (``hooks/figures.py``'s ``on_env``)."""
+    for page in (file.page for file in files if file.page is not None and file.page.content is not None):
+        page.content = IMG.sub(lambda match: _with_size(match[0], page.url, files), page.content)
+    return env

@@ -1,5 +1,6 @@
 """The caches that spare a rebuild work already done: the search plugin's entries of an unchanged
-page (``hooks/search_index.py``) and the compiled Jinja templates (``hooks/template_cache.py``)."""
+page (``hooks/search_index.py``), the compiled Jinja templates (``hooks/template_cache.py``) and
+the figures' SVGs (``hooks/figures.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from types import SimpleNamespace
 import jinja2
 import pytest
 
-from hooks import search_index, template_cache
+import importlib.metadata
+import shutil
+
+from hooks import figures, search_index, template_cache
 
 
 class _Index:
@@ -73,3 +77,66 @@ def test_compiled_templates_are_reused_until_their_source_changes(tmp_path: Path
     monkeypatch.setattr(jinja2.Environment, "compile", lambda *a, **k: compiled.append(1) or compile_(*a, **k))
     assert render() == "<h2>Binary</h2>"
     assert compiled, "an edited template was not compiled afresh"
+
+
+class _Drawing:
+    """``hooks/figures.py``'s drawing, without processes: each drawing's SVGs say which drawing it was."""
+
+    count = 0
+
+    def __init__(self) -> None:
+        _Drawing.count += 1
+        self.names = ["curve"]
+        self.svg = f"<svg>drawing {_Drawing.count}</svg>"
+
+    def start(self) -> None:
+        pass
+
+    def result(self) -> dict[str, str]:
+        return {figures.file_name("curve", theme, width): self.svg for width in figures.WIDTHS for theme in figures.THEMES}
+
+
+class _File(SimpleNamespace):
+    """A generated file as ``hooks/figures.py`` makes it (``File.generated``), without a site."""
+
+    @classmethod
+    def generated(cls, config, src_uri: str, content: str) -> _File:
+        return cls(src_uri=src_uri, content_string=content)
+
+
+def test_figures_are_drawn_again_when_anything_they_depend_on_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = tmp_path / "project"
+    (project / "lossbook").mkdir(parents=True)
+    (project / "lossbook" / "plots.py").write_text("CURVE = 1\n")
+    (project / "hooks").mkdir()
+    for name in ("figures.py", "draw_figures.py"):
+        shutil.copy(Path(figures.__file__).with_name(name), project / "hooks" / name)
+    monkeypatch.setattr(figures, "ROOT", project)
+    monkeypatch.setattr(figures, "CACHE", tmp_path / "cache")
+    monkeypatch.setattr(figures, "_Drawing", _Drawing)
+    monkeypatch.setattr(figures, "File", _File)
+    versions = {package: importlib.metadata.version(package) for package in ("matplotlib", "torch", "numpy")}
+    monkeypatch.setattr(figures.importlib.metadata, "version", lambda package: versions[package])
+
+    def build() -> str:
+        """The SVG a build serves as ``figures/curve.light.svg``."""
+        files = figures.on_files([], None)
+        figures.on_env(None, None, [])
+        return next(file.content_string for file in files if file.src_uri == "figures/curve.light.svg")
+
+    first = build()
+    assert build() == first, "an unchanged project was drawn again, not served from the cache"
+    changes = [
+        lambda: (project / "lossbook" / "plots.py").write_text("CURVE = 2\n"),
+        lambda: (project / "lossbook" / "data.py").write_text("RINGS = 2\n"),  # a new module
+        lambda: (project / "hooks" / "draw_figures.py").write_text("# other settings\n"),
+        lambda: (project / "hooks" / "figures.py").write_text("# other file names\n"),
+        *(lambda package=package: versions.update({package: versions[package] + ".post1"}) for package in versions),
+    ]
+    served = first
+    for change in changes:
+        change()
+        again = build()
+        assert again != served, "a cache written before the change was served"
+        assert again == f"<svg>drawing {_Drawing.count}</svg>", "the figures were not drawn afresh"
+        served = again
