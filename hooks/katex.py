@@ -19,8 +19,12 @@ Fonts. KaTeX's stylesheet is served under ``assets/katex/`` with one source per 
 ``fonts/<face>.woff2``. Which faces a formula draws with is worked out when it is rendered: the
 stylesheet's rules that set ``font-family``/``font-weight``/``font-style`` (parsed with tinycss2)
 are matched against the formula's elements (BeautifulSoup and soupsieve) with their cascade and
-inheritance. Each page preloads the faces its formulas draw with, so the math never shifts when
-they arrive. After the build each face some page uses is cut down to the characters the site's
+inheritance. Each page preloads the faces that the formulas drawn at load draw with, so the math
+never shifts when they arrive (``overrides/main.html`` shows the text once they have); the faces
+drawn only by formulas in blocks the browser skips off screen (``lossbook-skip``,
+``hooks/offscreen.py``) are named in ``<meta name="lossbook-later-fonts">`` and fetched after the
+load event, when no formula needs them yet: fetched before the first paint, they delayed it for
+nothing (Lighthouse counts every request that ends before the largest paint in that paint's time). After the build each face some page uses is cut down to the characters the site's
 math draws, with fontTools from KaTeX's TrueType file, and written as WOFF2 (fontTools compresses
 it with the brotli package; a third smaller than WOFF, and the text waits for these fonts). Faces no page uses are not written: if the analysis ever missed
 one, the browser would ask for a missing file and the browser tests (no failed requests) fail,
@@ -45,6 +49,7 @@ import shutil
 import subprocess
 import threading
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from pathlib import Path
 
 import soupsieve
@@ -73,6 +78,7 @@ MATH = re.compile(
 UNWRAPPED = re.compile(r'<(?:span|div) class="arithmatex">')
 OUTER = re.compile(r'<span (?P<attributes>[^>]*)>(?P<inner>.*)</span>', re.DOTALL)  # KaTeX's outer element
 CLASS = re.compile(r'\sclass="(?P<names>[^"]*)"')
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 Face = tuple[str, int, str]  # (family, weight, style) as CSS font matching sees it
 
@@ -302,6 +308,7 @@ class Build:
     renderer: KatexRenderer = field(default_factory=KatexRenderer)
     rendered: dict[str, dict] = field(default_factory=dict)  # KaTeX's answers for the page being built
     page_fonts: dict[str, set[str]] = field(default_factory=dict)  # page URL -> font files
+    drawn_fonts: dict[str, set[str]] = field(default_factory=dict)  # page URL -> those drawn at load
     chars: set[str] = field(default_factory=set)
     _styles: KatexStyles | None = None
 
@@ -376,6 +383,8 @@ def on_files(files: Files, config) -> Files:
 def on_page_content(content: str, page, config, files) -> str:
     assert _build is not None
     fonts = _build.page_fonts.setdefault(page.url, set())
+    drawn = _build.drawn_fonts.setdefault(page.url, set())
+    skipped = _skipped_math(content)
 
     def tex_of(match: re.Match[str]) -> tuple[str, bool]:
         display = match["display"] is not None
@@ -387,6 +396,8 @@ def on_page_content(content: str, page, config, files) -> str:
         tex, display = tex_of(match)
         formula = _build.formula(tex, display, page.file.src_uri)
         fonts.update(formula["fonts"])
+        if match.start() not in skipped:
+            drawn.update(formula["fonts"])
         _build.chars.update(formula["chars"])
         return _merged(match["wrapper"], formula["html"])
 
@@ -394,6 +405,40 @@ def on_page_content(content: str, page, config, files) -> str:
     if UNWRAPPED.search(content):
         raise PluginError(f"{page.file.src_uri}: a formula outside a <lossbook-math> (hooks/search_index.py wraps each)")
     return content
+
+
+class _SkippedMath(HTMLParser):
+    """Where each ``<lossbook-math>`` in a block skipped off screen starts (its own class or an
+    enclosing element's holds ``lossbook-skip``). The math is not rendered yet: one element each."""
+
+    CDATA_CONTENT_ELEMENTS = ("script", "style", "pre")  # a <pre>'s code is not tokenized
+
+    def __init__(self, content: str) -> None:
+        super().__init__(convert_charrefs=False)
+        self.lines = [0] + [match.end() for match in re.finditer("\n", content)]
+        self.stack: list[tuple[str, bool]] = [("", False)]  # open elements: tag, inside a skipped block
+        self.starts: set[int] = set()
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        skipped = self.stack[-1][1] or "lossbook-skip" in (dict(attrs).get("class") or "").split()
+        if tag == "lossbook-math" and skipped:
+            line, column = self.getpos()
+            self.starts.add(self.lines[line - 1] + column)
+        if tag not in VOID:
+            self.stack.append((tag, skipped))
+
+    def handle_endtag(self, tag: str) -> None:
+        for depth in range(len(self.stack) - 1, 0, -1):  # close up to the matching element
+            if self.stack[depth][0] == tag:
+                del self.stack[depth:]
+                return
+
+
+def _skipped_math(content: str) -> set[int]:
+    scanner = _SkippedMath(content)
+    scanner.feed(content)
+    scanner.close()
+    return scanner.starts
 
 
 def _merged(wrapper: str, formula: str) -> str:
@@ -413,12 +458,16 @@ def _merged(wrapper: str, formula: str) -> str:
 
 
 def on_post_page(output: str, page, config) -> str:
-    """Preload the fonts the page's math draws with."""
+    """Preload the fonts the math drawn at load draws with; name the others, fetched after load."""
     assert _build is not None
+    drawn = _build.drawn_fonts.get(page.url, set())
+    later = sorted(_build.page_fonts.get(page.url, set()) - drawn)
     links = "".join(
         f'<link rel="preload" href="{get_relative_url(f"{FONT_DIR}/{name}.woff2", page.url)}" as="font" type="font/woff2" crossorigin>'
-        for name in sorted(_build.page_fonts.get(page.url, ()))
+        for name in sorted(drawn)
     )
+    if later:
+        links += f'<meta name="lossbook-later-fonts" content="{" ".join(later)}">'
     return output.replace("</head>", links + "</head>", 1) if links else output
 
 

@@ -29,9 +29,10 @@ Tables. Material wraps each table (``table:not([class])``) in its ``.md-typeset_
 load; moving a table among the blocks of the text made Chromium restyle the whole text (Material's
 stylesheet has rules on an element's position among its siblings, so every parent is watched).
 Each table of the text is therefore written in a wrapper of its own, where Material's move changes
-nothing else: a table among the first 10 blocks in Material's own wrapper (Material then wraps it
-again inside, and layout.css gives that inner wrapper no space, so nothing moves if the first paint
-came before); one among the last 6 in a wrapper that takes no box; any other in a skipped block.
+nothing else: a table among the first 10 blocks in Material's own wrapper, where
+``overrides/main.html`` makes Material leave it (moved, the whole table was styled and laid out
+again: the longest task of losses/' load); should Material still wrap it again inside, layout.css
+gives that inner wrapper no space, so nothing moves; one among the last 6 in a wrapper that takes no box; any other in a skipped block.
 Tables inside an admonition or ``<details>`` are left as they are (their block is skipped whole).
 
 Whole blocks. The browser draws frames while the page is still arriving, and a frame can show a
