@@ -49,7 +49,6 @@ import shutil
 import subprocess
 import threading
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 
 import soupsieve
@@ -78,7 +77,6 @@ MATH = re.compile(
 UNWRAPPED = re.compile(r'<(?:span|div) class="arithmatex">')
 OUTER = re.compile(r'<span (?P<attributes>[^>]*)>(?P<inner>.*)</span>', re.DOTALL)  # KaTeX's outer element
 CLASS = re.compile(r'\sclass="(?P<names>[^"]*)"')
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 
 Face = tuple[str, int, str]  # (family, weight, style) as CSS font matching sees it
 
@@ -384,7 +382,8 @@ def on_page_content(content: str, page, config, files) -> str:
     assert _build is not None
     fonts = _build.page_fonts.setdefault(page.url, set())
     drawn = _build.drawn_fonts.setdefault(page.url, set())
-    skipped = _skipped_math(content)
+    # Whether each formula, in page order, is in a block skipped off screen (hooks/offscreen.py).
+    skipped = iter(page.lossbook_skipped_formulas)
 
     def tex_of(match: re.Match[str]) -> tuple[str, bool]:
         display = match["display"] is not None
@@ -396,49 +395,20 @@ def on_page_content(content: str, page, config, files) -> str:
         tex, display = tex_of(match)
         formula = _build.formula(tex, display, page.file.src_uri)
         fonts.update(formula["fonts"])
-        if match.start() not in skipped:
+        later = next(skipped, None)
+        if later is None:
+            raise PluginError(f"{page.file.src_uri}: hooks/offscreen.py saw fewer formulas than this hook renders")
+        if not later:
             drawn.update(formula["fonts"])
         _build.chars.update(formula["chars"])
         return _merged(match["wrapper"], formula["html"])
 
     content = MATH.sub(replace, content)
+    if next(skipped, None) is not None:
+        raise PluginError(f"{page.file.src_uri}: hooks/offscreen.py saw more formulas than this hook rendered")
     if UNWRAPPED.search(content):
         raise PluginError(f"{page.file.src_uri}: a formula outside a <lossbook-math> (hooks/search_index.py wraps each)")
     return content
-
-
-class _SkippedMath(HTMLParser):
-    """Where each ``<lossbook-math>`` in a block skipped off screen starts (its own class or an
-    enclosing element's holds ``lossbook-skip``). The math is not rendered yet: one element each."""
-
-    CDATA_CONTENT_ELEMENTS = ("script", "style", "pre")  # a <pre>'s code is not tokenized
-
-    def __init__(self, content: str) -> None:
-        super().__init__(convert_charrefs=False)
-        self.lines = [0] + [match.end() for match in re.finditer("\n", content)]
-        self.stack: list[tuple[str, bool]] = [("", False)]  # open elements: tag, inside a skipped block
-        self.starts: set[int] = set()
-
-    def handle_starttag(self, tag: str, attrs) -> None:
-        skipped = self.stack[-1][1] or "lossbook-skip" in (dict(attrs).get("class") or "").split()
-        if tag == "lossbook-math" and skipped:
-            line, column = self.getpos()
-            self.starts.add(self.lines[line - 1] + column)
-        if tag not in VOID:
-            self.stack.append((tag, skipped))
-
-    def handle_endtag(self, tag: str) -> None:
-        for depth in range(len(self.stack) - 1, 0, -1):  # close up to the matching element
-            if self.stack[depth][0] == tag:
-                del self.stack[depth:]
-                return
-
-
-def _skipped_math(content: str) -> set[int]:
-    scanner = _SkippedMath(content)
-    scanner.feed(content)
-    scanner.close()
-    return scanner.starts
 
 
 def _merged(wrapper: str, formula: str) -> str:

@@ -50,6 +50,11 @@ that rule and draws them as they come. Checked by ``tests/test_browser.py``, whi
 whose HTML arrives in pieces: before this, it measured layout shifts of 0.001 to 0.002
 (worked-example, cross-entropy-family) to 0.044 (losses/ at 390 px).
 
+Formulas drawn later. ``hooks/katex.py`` preloads only the fonts of the formulas drawn at load;
+which formulas are in a skipped block is known here, so this hook leaves it on the page, one flag
+a formula in page order: ``page.lossbook_skipped_formulas`` (the order in which KaTeX's hook
+meets them).
+
 The page is read with the standard library's ``html.parser`` before ``hooks/katex.py`` renders
 the math (a formula is then one element, not dozens); the text of ``<pre>`` blocks is not
 tokenized (their tags do not matter here), which keeps the scan to a few milliseconds a page.
@@ -117,7 +122,7 @@ class _Scanner(HTMLParser):
         self.doc_contents: list[Element] = []
         self.tables: list[tuple[int, int]] = []  # (start, end) of each table Material wraps
         self._table: list[int | None] = []
-        self.formulas: list[tuple[int, str, int]] = []  # each <lossbook-math>: its start tag, offset of its end tag
+        self.formulas: list[tuple[Element, int]] = []  # each <lossbook-math>, with the offset of its end tag
 
     def position(self) -> int:
         line, column = self.getpos()
@@ -161,7 +166,7 @@ class _Scanner(HTMLParser):
         for depth in range(len(self.stack) - 1, 0, -1):  # close up to the matching element
             if self.stack[depth].tag == tag:
                 if tag == "lossbook-math":
-                    self.formulas.append((*self.stack[depth].start, self.position()))
+                    self.formulas.append((self.stack[depth], self.position()))
                 del self.stack[depth:]
                 return
 
@@ -174,8 +179,10 @@ def _with_class(tag_text: str, name: str) -> str:
     return tag_text[:end] + f' class="{name}"' + tag_text[end:]
 
 
-def edits(html: str) -> list[tuple[int, int, str]]:
-    """(offset, length replaced, new text) of each change to the page, in page order."""
+def edits(html: str) -> tuple[list[tuple[int, int, str]], list[bool]]:
+    """(offset, length replaced, new text) of each change to the page, in page order; and for
+    each formula (``<lossbook-math>``), in page order, whether it is in a block skipped off
+    screen (the block itself or one around it)."""
     scanner = _Scanner(html)
     scanner.feed(html)
     scanner.close()
@@ -209,17 +216,32 @@ def edits(html: str) -> list[tuple[int, int, str]]:
         if start in tables:
             opening, closing = tables[start]
             changes += [(start, 0, opening), (end, 0, closing)]
-    for start, tag_text, end in scanner.formulas:
+    skipped_starts = {start for start, (_, names) in classes.items() if "lossbook-skip" in names}
+    skipped_starts |= {start for start, wrapper in tables.items() if wrapper == WRAPPERS["skipped"]}  # a table in a skipped wrapper
+
+    def in_skipped_block(element: Element | None) -> bool:
+        while element is not None:
+            if element.start[0] in skipped_starts:
+                return True
+            element = element.parent
+        return False
+
+    skipped_formulas = []
+    for formula, end in scanner.formulas:
+        start, tag_text = formula.start
+        skipped_formulas.append(in_skipped_block(formula))
         classes.setdefault(start, (tag_text, []))[1].append(WHOLE)
         changes.append((end, 0, END))
     for start, (tag_text, names) in classes.items():
         changes.append((start, len(tag_text), _with_class(tag_text, " ".join(names))))
-    return sorted(changes, key=lambda change: change[:2])  # an insertion before a replacement at the same place
+    # An insertion before a replacement at the same place.
+    return sorted(changes, key=lambda change: change[:2]), skipped_formulas
 
 
 def on_page_content(html: str, page, config, files) -> str:
+    changes, page.lossbook_skipped_formulas = edits(html)
     pieces, position = [], 0
-    for offset, length, text in edits(html):
+    for offset, length, text in changes:
         pieces += [html[position:offset], text]
         position = offset + length
     return "".join(pieces) + html[position:]
