@@ -236,11 +236,9 @@ def _cut_after_tags(body: bytes, gzipped: bool, count: int) -> list[bytes]:
     show the word's start on one line and the whole word on the next, which no page can
     prevent.) The bytes are the host's, in the same order."""
     if gzipped:
-        decoder, html, ends = zlib.decompressobj(wbits=31), b"", []
+        decoder, ends = zlib.decompressobj(wbits=31), []
         for end in range(1, len(body) + 1):  # a byte at a time: where each piece can end
-            decoded = decoder.decompress(body[end - 1:end])
-            html += decoded
-            if decoded and html.endswith(b">"):
+            if decoder.decompress(body[end - 1:end]).endswith(b">"):  # what is decoded so far ends there
                 ends.append(end)
     else:
         ends = [index + 1 for index, byte in enumerate(body) if byte == ord(">")]
