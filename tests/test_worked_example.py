@@ -1,14 +1,15 @@
 """The worked example (``docs/worked-example.ipynb``) shows the outputs of a real run.
 
-* the notebook is executed afresh (nbclient, time-bounded, in the background pool) and every
-  text output of every code cell is compared with the output stored in the committed notebook,
-  so the numbers on the page cannot go stale (when they change on purpose, re-execute it in place with
-  ``.venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb``);
-* the site build executes it too (``hooks/notebook.py`` with mkdocs-jupyter's converter,
-  ``execute``; errors fail the build; it reuses an execution only while
-  ``lossbook/``, ``snippets/`` and the pinned toolchain are unchanged, so a fresh checkout, as
-  in CI, always executes it), publishes the ``.ipynb`` next to the page, renders its math with
-  KaTeX and loads nothing from another origin;
+* the site build executes the notebook (``hooks/notebook.py`` with mkdocs-jupyter's converter,
+  ``execute``; errors fail the build), and the text each code cell prints on the built page is
+  compared, cell by cell, with the output stored in the committed notebook, so the numbers on
+  the page cannot go stale (when they change on purpose, re-execute it in place with
+  ``.venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb``).
+  The build reuses an execution only while the notebook, ``lossbook/``, ``snippets/`` and the
+  pinned toolchain are unchanged (a test below checks that key), so a fresh checkout, as in CI,
+  always executes it; the suite does not execute it a second time;
+* the built page publishes the ``.ipynb`` next to it, renders its math with KaTeX and loads
+  nothing from another origin;
 * the page looks like the book (``hooks/notebook.py``): code and output blocks as on every
   chapter, no prompt column, no JupyterLab stylesheet, figures from the light/dark SVG pipeline
   shown by Markdown cells, so the cells a reader sees hold no figure plumbing; its search entry
@@ -27,7 +28,6 @@ from pathlib import Path
 import nbformat
 from bs4 import BeautifulSoup
 
-from tests.background import in_background, once
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "docs" / "worked-example.ipynb"
@@ -47,38 +47,30 @@ def text_outputs(cell) -> list[tuple[str, str]]:
     return found
 
 
-def execute_notebook():
-    """(the committed notebook, the same notebook executed afresh by nbclient in a kernel)."""
-    from nbclient import NotebookClient
-
-    stored = nbformat.read(NOTEBOOK, as_version=4)
-    notebook = copy.deepcopy(stored)
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-    client = NotebookClient(
-        notebook, timeout=120, kernel_name="python3", allow_errors=False,
-        resources={"metadata": {"path": str(NOTEBOOK.parent)}},
-    )
-    client.execute()
-    return stored, notebook
+def built_outputs(built_site: Path) -> list[list[str]]:
+    """The text each code cell printed in the build's run, as the built page shows it: one list
+    per code block, of the output blocks that follow it."""
+    soup = BeautifulSoup((built_site / "worked-example" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    cells: list[list[str]] = []
+    for block in soup.find("article").select("div.language-python.highlight, div.language-output.highlight"):
+        if "language-python" in block["class"]:
+            cells.append([])
+        else:
+            assert cells, "an output block before the first code block"
+            cells[-1].append(block.select_one("pre code").get_text())
+    return cells
 
 
-def fresh_run(workdir: Path):
-    """The run both tests below read, made once, in the background pool with the session's start
-    (``tests/background.py``): the kernel's work overlaps the tests run meanwhile."""
-    return once("the worked example executed afresh", execute_notebook)
-
-
-@in_background(fresh_run)
-def test_every_text_output_matches_the_stored_notebook(background_job) -> None:
-    stored, fresh = background_job.result()
-    code_cells = [(a, b) for a, b in zip(stored.cells, fresh.cells) if a.cell_type == "code"]
-    assert code_cells, "the notebook has no code cells"
-    for number, (old, new) in enumerate(code_cells, start=1):
-        assert text_outputs(new) == text_outputs(old), (
-            f"code cell {number} prints something else than the stored notebook shows.\n"
-            f"--- stored\n{text_outputs(old)}\n--- this run\n{text_outputs(new)}\n"
+def test_every_text_output_matches_the_stored_notebook(built_site: Path) -> None:
+    stored = [cell for cell in nbformat.read(NOTEBOOK, as_version=4).cells if cell.cell_type == "code"]
+    shown = built_outputs(built_site)
+    assert stored, "the notebook has no code cells"
+    assert len(shown) == len(stored), f"the page shows {len(shown)} code blocks, the notebook has {len(stored)} code cells"
+    for number, (old, new) in enumerate(zip(stored, shown), start=1):
+        expected = [text.rstrip("\n") for _, text in text_outputs(old)]
+        assert new == expected, (
+            f"code cell {number} prints something else in the build's run than the stored notebook shows.\n"
+            f"--- stored\n{expected}\n--- this run\n{new}\n"
             "If the change is intended, re-execute the notebook and commit it:\n"
             "  .venv/bin/jupyter-nbconvert --to notebook --execute --inplace docs/worked-example.ipynb"
         )
@@ -116,10 +108,8 @@ def test_the_figures_come_from_the_notebooks_run() -> None:
             assert f"../figures/{name}.{theme}.svg#only-{theme}" in markdown, f"the page does not show {name} ({theme})"
 
 
-@in_background(fresh_run)
-def test_the_run_reaches_the_expected_auc(background_job) -> None:
-    _, fresh = background_job.result()
-    shown = "".join(text for cell in fresh.cells if cell.cell_type == "code" for _, text in text_outputs(cell))
+def test_the_run_reaches_the_expected_auc(built_site: Path) -> None:
+    shown = "".join(text for cell in built_outputs(built_site) for text in cell)
     auc = float(re.search(r"validation AUC: ([0-9.]+)", shown)[1])
     assert 0.96 <= auc <= 0.99, f"validation AUC {auc} is outside the expected 0.97-0.98 range"
     without = float(re.search(r"without penalties: ([0-9.]+)", shown)[1])
@@ -185,10 +175,6 @@ def test_the_built_page_looks_like_the_book(built_site: Path) -> None:
     assert not article.select("style, [class*='jp-'], .jupyter-wrapper"), "JupyterLab's markup or stylesheet is left"
     assert "In [" not in article.get_text(), "the page shows a prompt column"
     assert len(article.select("div.language-python.highlight")) == len(code)
-    outputs = article.select("div.language-output.highlight pre code")
-    assert [o.get_text() for o in outputs] == [
-        text.rstrip("\n") for cell in code for _, text in text_outputs(cell)
-    ], "the output blocks are not the cells' printed text"
     captions = [c.get_text(" ", strip=True) for c in article.select("figure figcaption")]
     assert captions and all(c.startswith(f"Figure {n}.") for n, c in enumerate(captions, start=1)), captions
     for figure in article.select("figure"):
