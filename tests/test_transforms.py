@@ -4,9 +4,9 @@ For each loss (functions and modules): ``torch.func.grad`` equals ``torch.autogr
 ``vmap`` over a batch of inputs equals a loop, ``jvp`` equals the gradient's dot product with
 the tangent, ``gradgradcheck`` passes in float64, and ``torch.compile(fullgraph=True)`` traces
 the whole loss (``backend="aot_eager"``: the full graph, forward and backward, without C++
-code generation, so the test stays fast) and gives the eager loss and gradient. One small test
-runs the default inductor backend. L1/L2 penalties take a model, not (input, target), and are
-left out.
+code generation, so the test stays fast) and gives the eager loss and gradient; the default
+inductor backend is run by ``tests/test_inductor.py``. L1/L2 penalties take a model, not
+(input, target), and are left out.
 """
 
 from __future__ import annotations
@@ -107,17 +107,6 @@ def test_compiles_as_one_graph(name):
     (gradient,) = torch.autograd.grad(value.sum(), x)
     torch.testing.assert_close(value, fn(X))
     torch.testing.assert_close(gradient, autograd_gradient(fn, X))
-
-
-def test_focal_loss_with_inductor():
-    torch.manual_seed(0)
-    x = (torch.randn(64) * 4).requires_grad_()
-    y = (torch.rand(64) < 0.2).float()
-    compiled = torch.compile(focal_loss, fullgraph=True)
-    (compiled_grad,) = torch.autograd.grad(compiled(x, y), x)
-    (eager_grad,) = torch.autograd.grad(focal_loss(x, y), x)
-    torch.testing.assert_close(compiled(x, y), focal_loss(x, y))
-    torch.testing.assert_close(compiled_grad, eager_grad)
 
 
 # ---------------------------------------------------------------- second derivatives of focal loss
