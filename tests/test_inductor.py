@@ -28,11 +28,9 @@ compiled = torch.compile(focal_loss, fullgraph=True)  # the default backend: ind
 (eager_grad,) = torch.autograd.grad(focal_loss(x, y), x)
 torch.testing.assert_close(compiled(x, y), focal_loss(x, y))
 torch.testing.assert_close(compiled_grad, eager_grad)
-# One graph captured whole; its forward and its backward compiled by inductor (or read from
-# inductor's cache of compiled graphs, when an earlier run compiled them on this machine).
-counters = torch._dynamo.utils.counters
-print("graphs captured:", counters["stats"]["unique_graphs"])
-print("graphs compiled by inductor:", counters["inductor"]["fxgraph_cache_miss"] + counters["inductor"]["fxgraph_cache_hit"])
+# The loss was captured as one graph and compiled (with TORCHDYNAMO_DISABLE=1, say, none is,
+# and the compiled function is the eager one).
+print("graphs captured:", torch._dynamo.utils.counters["stats"]["unique_graphs"])
 """
 
 
@@ -46,4 +44,4 @@ def compile_with_inductor(workdir: Path) -> subprocess.CompletedProcess:
 def test_focal_loss_with_inductor(background_job) -> None:
     result = background_job.result()
     assert result.returncode == 0, f"inductor's focal loss differs from eager, or failed:\n{result.stderr[-3000:]}"
-    assert result.stdout == "graphs captured: 1\ngraphs compiled by inductor: 2\n", result.stdout
+    assert result.stdout == "graphs captured: 1\n", result.stdout
