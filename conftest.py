@@ -19,9 +19,9 @@ import os
 # torch is first imported, which is what OpenMP reads. Every value the pages print came out the
 # same with one thread and with two (whole-suite runs of each on this 2-core machine).
 os.environ.setdefault("OMP_NUM_THREADS", "1")
-# torch.compile's inductor backend (tests/test_transforms.py) compiles its C++ kernels in this
-# process instead of a pool of worker processes, which each import torch first: on two cores
-# already busy with the suite, the pool cost about 3 s of CPU and saved no time.
+# torch.compile's inductor backend (tests/test_inductor.py) compiles its C++ kernels in the
+# process that compiles, instead of in a pool of worker processes that each import torch first:
+# on two cores already busy with the suite, the pool cost about 3 s of CPU and saved no time.
 os.environ.setdefault("TORCHINDUCTOR_COMPILE_THREADS", "1")
 
 

@@ -28,6 +28,7 @@ from pathlib import Path
 import nbformat
 from bs4 import BeautifulSoup
 
+from tests.site_support import built_html
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "docs" / "worked-example.ipynb"
@@ -50,9 +51,9 @@ def text_outputs(cell) -> list[tuple[str, str]]:
 def built_outputs(built_site: Path) -> list[list[str]]:
     """The text each code cell printed in the build's run, as the built page shows it: one list
     per code block, of the output blocks that follow it."""
-    soup = BeautifulSoup((built_site / "worked-example" / "index.html").read_text(encoding="utf-8"), "html.parser")
+    article = built_html(built_site / "worked-example" / "index.html").find("article")
     cells: list[list[str]] = []
-    for block in soup.find("article").select("div.language-python.highlight, div.language-output.highlight"):
+    for block in article.select("div.language-python.highlight, div.language-output.highlight"):
         if "language-python" in block["class"]:
             cells.append([])
         else:
@@ -138,7 +139,7 @@ def test_the_notebook_conversion_settings() -> None:
 def test_the_built_page_renders_math_and_loads_nothing_from_elsewhere(built_site: Path) -> None:
     page = built_site / "worked-example" / "index.html"
     html = page.read_text(encoding="utf-8")
-    soup = BeautifulSoup(html, "html.parser")
+    soup = built_html(page)
     article = soup.find("article")
     published = built_site / "worked-example" / "worked-example.ipynb"
     assert published.read_bytes() == NOTEBOOK.read_bytes(), "the downloadable .ipynb is not the notebook"
@@ -168,8 +169,7 @@ def test_the_built_page_renders_math_and_loads_nothing_from_elsewhere(built_site
 
 
 def test_the_built_page_looks_like_the_book(built_site: Path) -> None:
-    soup = BeautifulSoup((built_site / "worked-example" / "index.html").read_text(encoding="utf-8"), "html.parser")
-    article = soup.find("article")
+    article = built_html(built_site / "worked-example" / "index.html").find("article")
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     code = [cell for cell in notebook.cells if cell.cell_type == "code"]
     assert not article.select("style, [class*='jp-'], .jupyter-wrapper"), "JupyterLab's markup or stylesheet is left"
