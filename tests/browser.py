@@ -233,16 +233,69 @@ FONTS_JS = """() => [...document.fonts].filter(f => f.status === "loaded")
 # Every rule in light mode; in dark mode only the rules whose result depends on colours (the
 # page's elements and text are the same in both).
 COLOUR_RULES = ["color-contrast", "link-in-text-block"]
-AXE_JS = """async (rules) => {
-  const options = {resultTypes: ["violations"]};
-  if (rules) options.runOnly = {type: "rule", values: rules};
-  const result = await axe.run(document, options);
-  return result.violations.map(v => ({
+# Text in code blocks and formulas is drawn in a few styles, each on hundreds of spans, and
+# axe-core's contrast rule works out the colours in front of and behind every one of them: most
+# of axe-core's time on a long page. A span whose text style and whose ancestors' backgrounds are
+# those of a span already checked on the page gives the same result, so for the run it is hidden
+# from axe-core (visibility: hidden keeps its box: nothing moves) and shown again afterwards.
+# Only spans that draw nothing but their text are hidden: no child element, no background of
+# their own; what lies behind the others is the same with them hidden. Same style means the same
+# colour, text fill and stroke, size, weight, shadow, opacity, filter and blending, and the same
+# backgrounds (colour, image, ::before and ::after), opacity, filter and blending in each
+# ancestor. tests/test_browser.py checks that a low-contrast token or formula is still found.
+REPEATED_TEXT_CLASS = "lossbook-axe-repeat"
+HIDE_REPEATED_TEXT_JS = f"""() => {{
+  const own = s => [s.color, s.webkitTextFillColor, s.webkitTextStrokeColor, s.webkitTextStrokeWidth, s.fontSize,
+    s.fontWeight, s.textShadow, s.opacity, s.filter, s.mixBlendMode].join(";");
+  const layer = s => [s.backgroundColor, s.backgroundImage, s.opacity, s.filter, s.mixBlendMode, s.backdropFilter].join(";");
+  const behind = new Map();
+  const ancestry = el => {{
+    if (!el) return "";
+    if (!behind.has(el)) {{
+      behind.set(el, ancestry(el.parentElement) + "|" + layer(getComputedStyle(el))
+        + layer(getComputedStyle(el, "::before")) + layer(getComputedStyle(el, "::after")));
+    }}
+    return behind.get(el);
+  }};
+  const seen = new Set();
+  const repeats = [...document.querySelectorAll("article pre *, article .katex *")].filter(el => {{
+    if (el.childElementCount || ![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) return false;
+    const style = getComputedStyle(el);
+    if (style.backgroundImage !== "none" || !/^rgba\\(.*, 0\\)$|^transparent$/.test(style.backgroundColor)) return false;
+    const key = ancestry(el.parentElement) + "#" + own(style);
+    if (seen.has(key)) return true;
+    seen.add(key);
+    return false;
+  }});
+  const hide = document.createElement("style");
+  hide.id = "{REPEATED_TEXT_CLASS}";
+  hide.textContent = ".{REPEATED_TEXT_CLASS} {{ visibility: hidden !important; }}";
+  document.head.append(hide);
+  repeats.forEach(el => el.classList.add("{REPEATED_TEXT_CLASS}"));
+  return repeats.length;
+}}"""
+SHOW_REPEATED_TEXT_JS = f"""() => {{
+  document.querySelectorAll(".{REPEATED_TEXT_CLASS}").forEach(el => el.classList.remove("{REPEATED_TEXT_CLASS}"));
+  document.getElementById("{REPEATED_TEXT_CLASS}").remove();
+}}"""
+# axe-core on the page (``rules``: only those, or all), repeated text styles hidden for the run:
+# the violations, and how many elements were left out as repeats.
+AXE_JS = f"""async (rules) => {{
+  const options = {{resultTypes: ["violations"]}};
+  if (rules) options.runOnly = {{type: "rule", values: rules}};
+  const repeats = ({HIDE_REPEATED_TEXT_JS})();
+  let result;
+  try {{
+    result = await axe.run(document, options);
+  }} finally {{
+    ({SHOW_REPEATED_TEXT_JS})();
+  }}
+  return {{repeats, violations: result.violations.map(v => ({{
     id: v.id, impact: v.impact, help: v.help,
     nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + ": " + (n.failureSummary || "").replace(/\\s+/g, " ").slice(0, 300)),
     count: v.nodes.length,
-  }));
-}"""
+  }}))}};
+}}"""
 
 # Where an element is, for messages: the heading it follows and the start of its text.
 WHERE_JS = """
@@ -678,7 +731,7 @@ def _visit(browser, site_url: str, path: str) -> Visit:
                 wait_for_images_in_view(page, requests)
             result.broken_images[scheme], result.loading_images[scheme] = load_all_images(page)
             result.figures[scheme] = measure_figures(page, context)
-            result.axe[scheme] = page.evaluate(AXE_JS, None if scheme == "light" else COLOUR_RULES)
+            result.axe[scheme] = page.evaluate(AXE_JS, None if scheme == "light" else COLOUR_RULES)["violations"]
         page.add_style_tag(content=REVEAL_CSS)
         page.evaluate("document.querySelectorAll('article details:not([open])').forEach(d => { d.open = true; })")
         page.evaluate(MOUNT_ALL_CODE_JS)

@@ -8,7 +8,8 @@ at 1280x800, light and dark:
   shift while the page loads; still so after moving between pages with instant navigation;
 * every image loaded (non-zero natural size), in light and in dark mode;
 * no axe-core accessibility violation: every rule in light mode, the colour rules
-  (contrast, links told apart from text) in dark mode;
+  (contrast, links told apart from text) in dark mode; in code and formulas, each text style is
+  checked once per page (``tests.browser.AXE_JS``);
 * no code block scrolls sideways, and no copy button covers text of a block's first line;
 * every figure's text is legible: :data:`tests.browser.LEGIBLE_PX` or more on screen.
 
@@ -38,12 +39,16 @@ from pathlib import Path
 import pytest
 
 from tests.browser import (
+    AXE,
+    AXE_JS,
+    COLOUR_RULES,
     LEGIBLE_PX,
     MATH_JS,
     NARROW_MIN_WIDTH,
     PHONE,
     RAW_TEX,
     RAW_TEX_JS,
+    REPEATED_TEXT_CLASS,
     SCHEMES,
     SCRIPT_SCALE,
     SHADOW_SIDES_JS,
@@ -117,7 +122,41 @@ def test_every_image_loads(loaded, path: str, scheme: str) -> None:
 def test_no_accessibility_violations(loaded, path: str, scheme: str) -> None:
     page = loaded(path)
     violations = page.axe[scheme]
-    assert not violations, f"{page.url} ({scheme}): axe-core finds\n{format_violations(violations)}"
+    assert not violations, (
+        f"{page.url} ({scheme}): axe-core finds (spans of code and formulas that repeat a text style "
+        f"already checked are left out of the counts)\n{format_violations(violations)}"
+    )
+
+
+def test_axe_leaves_out_only_repeats_of_a_text_style(browser, site_url: str) -> None:
+    """The contrast check skips spans of code and formulas whose text style it has already
+    checked on the page (``AXE_JS``), and nothing else: one token of a code block and one symbol
+    of a formula drawn in a low-contrast grey, each the last shown of its kind on the page and so
+    a repeat of a style checked before it, are both found; the spans hidden for the run are shown
+    again after it."""
+    context = new_context(browser)
+    try:
+        page = context.new_page()
+        page.goto(site_url, wait_until="load")
+        page.add_script_tag(path=str(AXE))
+        page.evaluate("""() => {
+          const last = selector => [...document.querySelectorAll(selector)]
+            .filter(el => !el.childElementCount && el.textContent.trim() && el.getClientRects().length).at(-1);
+          for (const el of [last("article pre code span"), last("article .katex-html span")]) {
+            el.style.color = "#d0d0d0";
+            el.classList.add("low-contrast");
+          }
+        }""")
+        result = page.evaluate(AXE_JS, COLOUR_RULES)
+        left_hidden = page.evaluate(f"document.querySelectorAll('.{REPEATED_TEXT_CLASS}, #{REPEATED_TEXT_CLASS}').length")
+    finally:
+        context.close()
+    assert result["repeats"] > 100, f"only {result['repeats']} repeated spans left out: is AXE_JS still finding them?"
+    found = {v["id"]: v for v in result["violations"]}
+    assert "color-contrast" in found, "a low-contrast token and formula symbol were not found"
+    assert found["color-contrast"]["count"] == 2, format_violations(result["violations"])
+    assert all(".low-contrast" in node for node in found["color-contrast"]["nodes"]), format_violations(result["violations"])
+    assert left_hidden == 0, f"{left_hidden} elements still hidden after the axe-core run"
 
 
 # --- Layout at 1280 px -------------------------------------------------------------------------
