@@ -189,11 +189,19 @@ SHOWN_CODE_JS = """(inView) => [...document.querySelectorAll("article pre > code
 })"""
 CODE_BUTTONS_READY_JS = f"""() => ({SHOWN_CODE_JS})(true)
   .every(code => code.parentElement.querySelector(":scope > .md-code__nav"))"""
-# Every shown code block scrolled into view in turn, so that Material mounts each; then back up.
+# The page scrolled down a screen at a time, so that Material mounts each block as it comes into
+# view; then any block still without its button (one that grew past a step as the blocks above
+# it were drawn) scrolled into view on its own; then back up.
 MOUNT_ALL_CODE_JS = f"""async () => {{
+  const frame = () => new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+  for (let top = 0; top < document.documentElement.scrollHeight; top += innerHeight) {{
+    scrollTo(0, top);
+    await frame();
+  }}
   for (const code of ({SHOWN_CODE_JS})(false)) {{
+    if (code.parentElement.querySelector(":scope > .md-code__nav")) continue;
     code.parentElement.scrollIntoView({{block: "center"}});
-    await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
+    await frame();
   }}
   scrollTo(0, 0);
 }}"""
@@ -528,6 +536,7 @@ class PhoneVisit:
     layout_shift: float = 0.0
     layout_shift_sources: list[str] = field(default_factory=list)  # one line per shift: what moved
     title_blank: int = 0  # TITLE_BLANK_JS
+    code_blocks: list[dict] = field(default_factory=list)  # CODE_JS, every block mounted (light only)
 
 
 def format_violations(violations: list[dict]) -> str:
@@ -670,6 +679,16 @@ def measure_figures(page, context) -> list[dict]:
     return figures
 
 
+def measure_code_blocks(page) -> list[dict]:
+    """:data:`CODE_JS` with every code block shown (tabs not selected, closed ``<details>``) and
+    mounted by Material, so that each has its copy button."""
+    page.add_style_tag(content=REVEAL_CSS)
+    page.evaluate("document.querySelectorAll('article details:not([open])').forEach(d => { d.open = true; })")
+    page.evaluate(MOUNT_ALL_CODE_JS)
+    page.wait_for_function(ALL_CODE_BUTTONS_JS, timeout=WAIT_MS)
+    return page.evaluate(CODE_JS)
+
+
 def switch_to_dark(page) -> None:
     """The reader's way to dark mode: the palette toggle in the header. Transitions are switched
     off so that colour checks see the final colours."""
@@ -732,11 +751,7 @@ def _visit(browser, site_url: str, path: str) -> Visit:
             result.broken_images[scheme], result.loading_images[scheme] = load_all_images(page)
             result.figures[scheme] = measure_figures(page, context)
             result.axe[scheme] = page.evaluate(AXE_JS, None if scheme == "light" else COLOUR_RULES)["violations"]
-        page.add_style_tag(content=REVEAL_CSS)
-        page.evaluate("document.querySelectorAll('article details:not([open])').forEach(d => { d.open = true; })")
-        page.evaluate(MOUNT_ALL_CODE_JS)
-        page.wait_for_function(ALL_CODE_BUTTONS_JS, timeout=WAIT_MS)
-        result.code_blocks = page.evaluate(CODE_JS)
+        result.code_blocks = measure_code_blocks(page)
         requests.settle()
     finally:
         if requests is not None:
@@ -787,6 +802,8 @@ class PhoneVisits:
         result.title_blank = page.evaluate(TITLE_BLANK_JS)
         result.table_problems = page.evaluate(TABLES_JS)
         result.formulas = page.evaluate(FORMULAS_JS)
+        if scheme == "light":  # where the copy buttons sit does not depend on the colours
+            result.code_blocks = measure_code_blocks(page)
         requests.settle()
         return result
 

@@ -20,6 +20,7 @@ And at 390x844 (a phone), light and dark, on every page:
   it goes on, and shows none when it fits;
 * no identifier in a table cell is broken over two lines; a table wider than the column
   scrolls in its own box;
+* no copy button covers text of a block's first line (in light mode);
 * figures show their narrow variant, drawn at least 340 px wide, with legible text, and the
   page fetches no other copy (wide, or the other scheme's); every image loads.
 
@@ -224,6 +225,17 @@ def test_phone_title_has_no_blank_line(phone, path: str) -> None:
     page = phone(path, "light")
     # Below the last line's text rectangles lies the rest of its line box: 4 to 5 px at 390 px.
     assert page.title_blank <= 12, f"{page.url} at 390 px: the title's box goes on {page.title_blank} px below its text"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=IDS)
+def test_phone_copy_button_covers_no_text(phone, path: str) -> None:
+    """At 390x844 (tabs and collapsed blocks shown too), the copy button does not overlap the
+    first line's text. Lines may scroll sideways here; a first line that would run under the
+    button starts below it (layout.css). In light mode: the colours move nothing."""
+    page = phone(path, "light")
+    assert page.code_blocks or "```" not in PAGES[path].read_text(encoding="utf-8"), f"{page.url}: no code block measured"
+    covered = [block["where"] for block in page.code_blocks if block["covered"]]
+    assert not covered, f"{page.url} at 390 px, the copy button covers the first line of {len(covered)} of {len(page.code_blocks)} code blocks:\n" + "\n".join(covered)
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
