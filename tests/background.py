@@ -25,7 +25,9 @@ is the same as without the pool: only when the work is done changes.
   module, so the order is the same on every run): those that need nothing from the pool, those
   that read only the built site, those that read a job's result, and last those that read the
   browser's visits, which ``tests/browser.py`` makes in threads of their own once the site is
-  built. Each group runs while the work the next one reads is being done.
+  built. Each group runs while the work the next one reads is being done. A browser test that
+  reads no visit made ahead (search, copy, ...) runs with the second group, while the visits are
+  being made, instead of after them with only the suite's own process at work.
 
 No test times anything: a job that is slow only makes its test wait longer.
 """
@@ -187,10 +189,12 @@ class Background:
 def pytest_collection_modifyitems(items: list) -> None:
     """First the modules that need nothing from the pool, then those that read only the built
     site, then those whose tests read a job, then those that read the browser's visits; each
-    module's tests kept together and in their order. The sort is stable: the same order on every
-    run."""
+    module's tests kept together and in their order, but for the browser tests that read no visit
+    made ahead, which go with the second group. The sort is stable: the same order on every run."""
     def module(item) -> str | None:
         return getattr(getattr(item, "module", None), "__name__", None)
+
+    from tests.browser import visits_read
 
     site = {module(item) for item in items if _needs_site(item)}
     jobs = {module(item) for item in items if _job_of(item)}
@@ -198,6 +202,8 @@ def pytest_collection_modifyitems(items: list) -> None:
 
     def group(item) -> int:
         name = module(item)
+        if name in browser and BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) and not visits_read(item):
+            return 1
         return 3 if name in browser else 2 if name in jobs else 1 if name in site else 0
 
     items.sort(key=group)

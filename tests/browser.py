@@ -835,27 +835,31 @@ def phone(browser, site_url):
 _prefetched: dict = {}
 
 
+def visits_read(item, paths: list[str] | None = None) -> list:
+    """The visits a test reads, in the order it reads them: a test with a ``path`` (and a
+    ``scheme``) parameter that uses ``phone`` reads that phone visit (a ``(path, scheme)`` key); one
+    with a ``path`` that uses ``loaded`` or ``browser`` reads that page's visit at 1280 px (a
+    ``path`` key); one without parameters that uses ``loaded`` reads them all; any other, none."""
+    paths = paths if paths is not None else [page.url for page in nav_pages()]
+    names = set(getattr(item, "fixturenames", ()))
+    params = item.callspec.params if hasattr(item, "callspec") else {}
+    if "phone" in names:
+        if {"path", "scheme"} <= params.keys():
+            return [(params["path"], params["scheme"])]
+        return [(path, scheme) for scheme in SCHEMES for path in paths]
+    if "path" in params and names & {"loaded", "browser"}:
+        return [params["path"]]
+    if "loaded" in names:
+        return paths
+    return []
+
+
 def _wanted_visits(items) -> list:
-    """The visits the selected tests read, in the order they read them: a test with a ``path``
-    (and a ``scheme``) parameter that uses ``phone`` reads that phone visit (a ``(path, scheme)``
-    key); one with a ``path`` that uses ``loaded`` or ``browser`` reads that page's visit at 1280
-    px (a ``path`` key); one without parameters that uses ``loaded`` reads them all."""
+    """The visits the selected tests read (:func:`visits_read`), in the order they read them."""
     paths = [page.url for page in nav_pages()]
     wanted: dict = {}
     for item in items:
-        names = set(getattr(item, "fixturenames", ()))
-        params = item.callspec.params if hasattr(item, "callspec") else {}
-        if "phone" in names:
-            keys = [(params["path"], params["scheme"])] if {"path", "scheme"} <= params.keys() else [
-                (path, scheme) for scheme in SCHEMES for path in paths
-            ]
-        elif "path" in params and names & {"loaded", "browser"}:
-            keys = [params["path"]]
-        elif "loaded" in names:
-            keys = paths
-        else:
-            keys = []
-        wanted.update(dict.fromkeys(keys))
+        wanted.update(dict.fromkeys(visits_read(item, paths)))
     return list(wanted)
 
 
