@@ -2,7 +2,8 @@
 
 * every Markdown page under ``docs/`` (nested folders and ``index.md`` included: Sybil matches
   patterns from the right, so ``*.md`` under ``path="docs"`` finds them all; ``docs/**/*.md``
-  would miss ``docs/index.md``), parsed by ``tests/doc_examples.py``;
+  would miss ``docs/index.md``), parsed by ``tests/doc_examples.py``, whose blocks run in the
+  session's background pool (``tests/background.py``);
 * the docstring examples of every module of ``lossbook``, in doctest form.
 
 Snippet files are run on their own by ``tests/test_snippets.py`` and, where a page includes
@@ -30,9 +31,14 @@ from sybil.parsers.rest import DocTestParser
 
 from tests.doc_examples import parse_markdown
 
+# The session's pool of work in other processes (the build, the pages' blocks, ...), registered
+# here so that a run of the pages alone (pytest docs/) has it too.
+pytest_plugins = ["tests.background"]
+
 PAGE_PATTERNS = ["*.md"]
 
-pages = Sybil(parsers=[parse_markdown], path="docs", patterns=PAGE_PATTERNS, name="page")
+# ``background``: the session's pool, which runs each page's blocks (tests/doc_examples.py).
+pages = Sybil(parsers=[parse_markdown], path="docs", patterns=PAGE_PATTERNS, name="page", fixtures=["background"])
 docstrings = Sybil(parsers=[DocTestParser()], path="lossbook", patterns=["*.py"], name="docstring")
 
 pytest_collect_file = (pages + docstrings).pytest()

@@ -1,8 +1,8 @@
 """Work in other processes, started at the beginning of the session and run on the other core.
 
 The suite runs in one pytest process, in one order; most of its time goes to work in other
-processes that depends on nothing the tests do: ``mkdocs build --strict``, each page's downloaded
-script, each snippet, the wheel. That work is started here, in a pool of threads that each wait
+processes that depends on nothing the tests do: ``mkdocs build --strict``, each page's blocks
+(``tests/doc_examples.py``), each page's downloaded script, each snippet, the wheel. That work is started here, in a pool of threads that each wait
 for a child process, as soon as the session's first test starts, in the order of the tests
 that read it; the tests still run one by one in pytest's order, each waiting for its own
 result and checking it as before. The report (which tests, in which order, with which result)
@@ -43,6 +43,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+
+from tests.doc_examples import page_of, page_runs, run_page
 
 ROOT = Path(__file__).resolve().parent.parent
 # Two workers: with the pytest process, three things to do on a 2-core machine; a worker
@@ -141,6 +143,11 @@ class Background:
         that needs the site is queued once the build is done (then in test order too)."""
         if any(_needs_site(item) for item in items):
             self.start_build()
+        # The Python blocks of each page whose tests are selected, run in a process of their own
+        # (tests/doc_examples.py); Sybil's tests read what each block printed.
+        for page in dict.fromkeys(page for page in map(page_of, items) if page is not None):
+            future = page_runs[str(page)] = self.jobs[f"page run: {page}"] = Future()
+            self._submit(future, run_page, {"workdir": self.tmp.mktemp("page"), "page": page})
         after: list[tuple[Future, Callable, dict]] = []
         for item in items:
             found = _job_of(item)

@@ -3,7 +3,8 @@
 * ``built_site``: the site as ``make build`` writes it, built once per session, in the
   background pool of ``tests/background.py`` (started with the first test).
 * The browser fixtures (``browser``, ``site_url``, ``served_site``, ``phone``) live in
-  ``tests/browser.py``, registered here as a plugin (``pytest_plugins``).
+  ``tests/browser.py``, registered here as a plugin (``pytest_plugins``); the pool of
+  ``tests/background.py`` is registered by the root ``conftest.py``.
 * Hypothesis runs derandomized (the examples come from a hash of each test, so every run tries
   the same ones and a failure found once comes back), with no per-example deadline (a slow
   machine is not a failing test) and no example database; a failure prints the blob that
@@ -19,7 +20,7 @@ from hypothesis import settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
-pytest_plugins = ["tests.background", "tests.browser"]
+pytest_plugins = ["tests.browser"]  # tests.background: registered by the root conftest.py
 
 settings.register_profile("lossbook", derandomize=True, deadline=None, database=None, print_blob=True)
 settings.load_profile("lossbook")

@@ -1,7 +1,13 @@
 """How a page's code blocks become tests.
 
-A page is a program: its Python blocks run top to bottom in one namespace (Sybil gives each
-document its own). Two ways to show output, both compared exactly with what the code prints:
+A page is a program: its Python blocks run top to bottom in one namespace. They run in a process
+of their own (:func:`run_page`, started for each page with the session in the background pool of
+``tests/background.py``, from an empty folder as ``tests/fresh_python.py`` runs a script), which
+notes where each block's output starts; Sybil's test of each block compares that block's output
+(so the suite's own process, which runs the other tests, does not also train the pages' models).
+A block that raises fails with its traceback, and every block after it fails as not run.
+Doctest blocks (``pycon``) run in Sybil's namespace for the document. Two ways to show output,
+both compared exactly with what the code prints:
 
 * a ```` ```python ```` block followed by an ```` ```output ```` block;
 * a ```` ```pycon ```` block in doctest form (``>>>`` prompts followed by the output).
@@ -18,13 +24,17 @@ block with no Python block before it: nothing printed goes unchecked, nothing sh
 
 from __future__ import annotations
 
-import contextlib
 import doctest
 import io
+import json
 import re
+import secrets
+import subprocess
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from concurrent.futures import Future
 
 from sybil import Document, Example, Region
 
@@ -161,13 +171,86 @@ def normalise(text: str) -> str:
     return "\n".join(line.rstrip() for line in text.strip("\n").splitlines())
 
 
+# Runs the blocks of BLOCKS (a JSON list of [file:line, source]) in one namespace, writing MARK
+# and the block's line on a line of their own to stdout before each; stops at the first block that
+# raises, after printing its traceback to stderr and MARK "raised" to stdout.
+RUNNER = """\
+import json, sys, traceback
+blocks = json.loads(open(sys.argv[1], encoding="utf-8").read())
+mark = sys.argv[2]
+namespace = {"__name__": "__main__"}
+for where, source in blocks:
+    print(mark, where, flush=True)
+    try:
+        exec(compile(source, where, "exec"), namespace)
+    except BaseException:
+        sys.stdout.flush()
+        traceback.print_exc()
+        print(mark, "raised", flush=True)
+        break
+"""
+
+
+@dataclass
+class PageRun:
+    """What the blocks of a page printed when run in order: block line -> its output; the line of
+    the block that raised, if one did, with the traceback."""
+
+    outputs: dict[int, str] = field(default_factory=dict)
+    raised: int | None = None
+    traceback: str = ""
+
+
+def run_page(workdir: Path, page: Path) -> PageRun:
+    """The Python blocks of ``page`` run in order in a process of their own
+    (``tests/fresh_python.py``), from ``workdir``; doctest blocks are left to Sybil."""
+    from tests import fresh_python
+    from tests.background import CHILD_TIMEOUT
+
+    origin = str(page.relative_to(ROOT))
+    blocks = [e.block for e in page_examples(page.read_text(encoding="utf-8"), origin) if e.block.language in PYTHON_LANGUAGES]
+    (workdir / "blocks.json").write_text(json.dumps([[f"{origin}:{b.line}", b.source] for b in blocks]), encoding="utf-8")
+    (workdir / "run_blocks.py").write_text(RUNNER, encoding="utf-8")
+    mark = f"lossbook-block-{secrets.token_hex(8)}"
+    result: subprocess.CompletedProcess = fresh_python.run(
+        workdir / "run_blocks.py", workdir, timeout=CHILD_TIMEOUT, args=[str(workdir / "blocks.json"), mark]
+    )
+    run = PageRun()
+    current = None
+    for piece in result.stdout.split(mark + " ")[1:]:
+        head, _, printed = piece.partition("\n")
+        if head == "raised":
+            run.raised, run.traceback = current, result.stderr
+            break
+        current = int(head.rsplit(":", 1)[1])
+        run.outputs[current] = printed
+    if result.returncode != 0 and run.raised is None:
+        raise AssertionError(f"{origin}: the run of its blocks ended with code {result.returncode}:\n{result.stderr[-3000:]}")
+    return run
+
+
+# The runs of the pages whose blocks are selected: page path (as Sybil has it) -> Future of a
+# PageRun, filled by tests/background.py when the session starts.
+page_runs: dict[str, Future] = {}
+
+
+def page_of(item) -> Path | None:
+    """The Markdown page whose Python block a (Sybil) test item checks, or None."""
+    example = getattr(item, "example", None)
+    if example is None or getattr(example.region, "evaluator", None) is not _evaluate_python:
+        return None
+    return Path(example.path)
+
+
 def _evaluate_python(example: Example) -> None:
     block, expected = example.parsed.block, example.parsed.expected
-    code = compile(block.source, f"{example.path}:{block.line}", "exec")
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        exec(code, example.namespace)
-    got = normalise(printed.getvalue())
+    assert str(example.path) in page_runs, f"{example.path}: its blocks were not started with the session (tests/background.py)"
+    run: PageRun = page_runs[str(example.path)].result()
+    if run.raised == block.line:
+        raise AssertionError(f"the block at line {block.line} raised:\n{run.traceback}")
+    if block.line not in run.outputs:
+        raise AssertionError(f"the block at line {block.line} did not run: the block at line {run.raised} raised before it")
+    got = normalise(run.outputs[block.line])
     if expected is None:
         if got:
             raise AssertionError(

@@ -50,8 +50,8 @@ def _start():
     return context, json.loads(probe.stdout)
 
 
-def _main(script: str, cwd: str, path: list[str], out: str, err: str) -> None:
-    """In the forked process: become ``python script.py`` run from ``cwd``."""
+def _main(script: str, cwd: str, path: list[str], out: str, err: str, args: list[str]) -> None:
+    """In the forked process: become ``python script.py *args`` run from ``cwd``."""
     for fd, name in ((1, out), (2, err)):
         handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(handle, fd)
@@ -62,7 +62,7 @@ def _main(script: str, cwd: str, path: list[str], out: str, err: str) -> None:
         sys.modules["torch"].seed()
     if "numpy.random" in sys.modules:
         sys.modules["numpy.random"].seed()
-    sys.argv = [script]
+    sys.argv = [script, *args]
     sys.path[:] = [str(Path(script).parent), *path]
     code = 0
     try:
@@ -80,19 +80,19 @@ def _main(script: str, cwd: str, path: list[str], out: str, err: str) -> None:
     os._exit(code)
 
 
-def run(script: Path, cwd: Path, timeout: float) -> subprocess.CompletedProcess:
-    """``python script`` run from ``cwd``: its return code, stdout and stderr as text."""
+def run(script: Path, cwd: Path, timeout: float, args: list[str] = ()) -> subprocess.CompletedProcess:
+    """``python script *args`` run from ``cwd``: its return code, stdout and stderr as text."""
     context, path = once("fresh_python: the forkserver and a new interpreter's sys.path", _start)
     with tempfile.TemporaryDirectory() as folder:
         out, err = Path(folder) / "stdout", Path(folder) / "stderr"
-        process = context.Process(target=_main, args=(str(script), str(cwd), path, str(out), str(err)))
+        process = context.Process(target=_main, args=(str(script), str(cwd), path, str(out), str(err), list(args)))
         process.start()
         process.join(timeout)
         if process.is_alive():
             process.kill()
             process.join()
-            raise subprocess.TimeoutExpired([sys.executable, str(script)], timeout)
+            raise subprocess.TimeoutExpired([sys.executable, str(script), *args], timeout)
         return subprocess.CompletedProcess(
-            [sys.executable, str(script)], process.exitcode,
+            [sys.executable, str(script), *args], process.exitcode,
             out.read_text(encoding="utf-8", errors="replace"), err.read_text(encoding="utf-8", errors="replace"),
         )
