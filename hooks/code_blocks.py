@@ -35,8 +35,8 @@ import re
 CODE_START = re.compile(r"(<pre\b[^>]*>(?:<span></span>)?)<code>")
 OUTPUT_LINE = re.compile(r'(<span class="go">[^<]*)</span>\n')
 NAME = re.compile(r'<span class="n">([^<]*)</span>')
-# From a Traceback line to the end of the next error line, with no prompt in between.
 TAG = re.compile(r"<[^>]*>")
+# From a Traceback line to the end of the next error line, with no prompt in between.
 TRACEBACK = re.compile(r'<span class="gt">(?:(?!<span class="gp">).)*?<span class="gr">[^\n]*\n', re.DOTALL)
 
 

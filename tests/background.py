@@ -209,7 +209,7 @@ def pytest_collection_modifyitems(items: list) -> None:
 
     def group(item) -> int:
         name = module(item)
-        if name in browser and BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) and not visits_read(item):
+        if BROWSER_FIXTURES & set(getattr(item, "fixturenames", ())) and not visits_read(item):
             return 1
         return 3 if name in browser else 2 if name in jobs else 1 if name in site else 0
 

@@ -31,10 +31,9 @@ import re
 import secrets
 import subprocess
 import textwrap
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-
-from concurrent.futures import Future
 
 from sybil import Document, Example, Region
 
