@@ -13,6 +13,8 @@ gives it:
 * stdout and stderr at the file-descriptor level, into files read back afterwards; stdin empty;
 * random seeds of its own: torch's and numpy's generators are seeded afresh, as a new process
   seeds them, and Python's ``random`` reseeds itself after a fork;
+* environment variables given as ``env``, set before the script starts: :data:`OTHER_CPU_KERNELS`
+  makes torch use other CPU kernels than a plain run on the same machine;
 * ``atexit`` handlers run at the end; an uncaught exception prints its traceback and exits 1;
   ``sys.exit(n)`` exits ``n``; a run over ``timeout`` seconds is killed and raises
   :class:`subprocess.TimeoutExpired`, as :func:`subprocess.run` does.
@@ -39,6 +41,15 @@ from pathlib import Path
 from tests.background import once
 
 
+# Other CPU kernels than the machine's best, for ``run(..., env=OTHER_CPU_KERNELS)``: ATen's
+# portable kernels instead of its AVX2 or AVX-512 ones, and MKL's SSE4.2 code path. Float32
+# results can differ in their last bits from one set of kernels to another, and a training run
+# grows such bits into other printed numbers: a page whose numbers pass only with the kernels of
+# the machine its outputs were made on prints other numbers under these. Both are read when torch
+# first runs a kernel, which the server that the runs are forked from has not done.
+OTHER_CPU_KERNELS = {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}
+
+
 def _start():
     """The forkserver context, its server preloading torch; and a new interpreter's sys.path."""
     context = multiprocessing.get_context("forkserver")
@@ -50,8 +61,9 @@ def _start():
     return context, json.loads(probe.stdout)
 
 
-def _main(script: str, cwd: str, path: list[str], out: str, err: str, args: list[str]) -> None:
+def _main(script: str, cwd: str, path: list[str], out: str, err: str, args: list[str], env: dict[str, str]) -> None:
     """In the forked process: become ``python script.py *args`` run from ``cwd``."""
+    os.environ.update(env)
     for fd, name in ((1, out), (2, err)):
         handle = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         os.dup2(handle, fd)
@@ -80,12 +92,15 @@ def _main(script: str, cwd: str, path: list[str], out: str, err: str, args: list
     os._exit(code)
 
 
-def run(script: Path, cwd: Path, timeout: float, args: list[str] = ()) -> subprocess.CompletedProcess:
-    """``python script *args`` run from ``cwd``: its return code, stdout and stderr as text."""
+def run(
+    script: Path, cwd: Path, timeout: float, args: list[str] = (), env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``python script *args`` run from ``cwd``, with ``env`` added to its environment: its
+    return code, stdout and stderr as text."""
     context, path = once("fresh_python: the forkserver and a new interpreter's sys.path", _start)
     with tempfile.TemporaryDirectory() as folder:
         out, err = Path(folder) / "stdout", Path(folder) / "stderr"
-        process = context.Process(target=_main, args=(str(script), str(cwd), path, str(out), str(err), list(args)))
+        process = context.Process(target=_main, args=(str(script), str(cwd), path, str(out), str(err), list(args), dict(env or {})))
         process.start()
         process.join(timeout)
         if process.is_alive():

@@ -3,6 +3,7 @@ the same script both ways and compares what it printed and how it ended."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -76,3 +77,23 @@ def test_each_run_draws_its_own_random_seeds(tmp_path: Path) -> None:
     first, second = (fresh_python.run(script, tmp_path, timeout=300) for _ in range(2))
     assert first.returncode == second.returncode == 0, first.stderr + second.stderr
     assert all(a != b for a, b in zip(first.stdout.split(), second.stdout.split(), strict=True)), (first.stdout, second.stdout)
+
+
+def test_other_cpu_kernels_are_used_as_in_a_new_process(tmp_path: Path) -> None:
+    """``env=OTHER_CPU_KERNELS`` takes effect in the forked run as in a new process started with
+    it: ATen's kernels are the portable ones, MKL's instructions are capped, and a float32 sum
+    whose last bits depend on the kernels' vector width is the one a new process computes."""
+    script = tmp_path / "script.py"
+    script.write_text(
+        "import os, torch\n"
+        "torch.manual_seed(0)\n"
+        "print(torch.backends.cpu.get_cpu_capability(), os.environ['MKL_ENABLE_INSTRUCTIONS'],\n"
+        "      torch.randn(10**6).sum().item().hex())\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, **fresh_python.OTHER_CPU_KERNELS}
+    expected = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env)
+    got = fresh_python.run(script, tmp_path, timeout=300, env=fresh_python.OTHER_CPU_KERNELS)
+    assert got.returncode == expected.returncode == 0, got.stderr + expected.stderr
+    assert got.stdout.split()[:2] == ["DEFAULT", "SSE4_2"], got.stdout
+    assert got.stdout == expected.stdout

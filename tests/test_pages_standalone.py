@@ -6,7 +6,10 @@ made at build time by ``hooks/downloads.py`` from the blocks the suite runs), ru
 ``python page.py`` from an empty folder (``tests/fresh_python.py``: a process of its own, which
 starts with torch imported), and compares everything it prints with the page's output blocks
 joined in order. It catches a page that only works because of state left by the test
-process (imports, seeds, print options), and code that is not self-contained. The notebook
+process (imports, seeds, print options), and code that is not self-contained. The script runs
+with other CPU kernels than the page's own blocks (``fresh_python.OTHER_CPU_KERNELS``: ATen's
+portable kernels, MKL's SSE4.2 path), so that a page whose numbers depend on the CPU's vector
+instructions fails here, not first on a machine with other ones. The notebook
 offered next to it must hold the same code, one cell per block, with the page's outputs.
 The scripts run in the background pool (``tests/background.py``) once the site is built.
 """
@@ -51,7 +54,7 @@ def run_download(workdir: Path, site: Path, page: Path) -> subprocess.CompletedP
     page.py`` (``tests/fresh_python.py``)."""
     script = workdir / "page.py"
     shutil.copyfile(download(site, page, ".py"), script)
-    return fresh_python.run(script, workdir, timeout=CHILD_TIMEOUT)
+    return fresh_python.run(script, workdir, timeout=CHILD_TIMEOUT, env=fresh_python.OTHER_CPU_KERNELS)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(DOCS)))
