@@ -20,20 +20,21 @@ a code block's ``<pre>``, and is none of these, which stay drawn:
 * the first 10 blocks of the page (on screen as the page loads: a block skipped there would be
   painted once at its estimated height, then at its height, a layout shift), and the first 10
   of the first docstring;
-* the last 6 blocks of the page, and everything in a docstring that ends the page (estimates are
-  on the high side; near the end of the page a skipped block would overlap the dark footer for a
-  tool that measures it without drawing it, and axe-core then takes the footer for the text's
-  background).
+* the last 6 blocks of the page, or, on a page that ends with a docstring, the last 6 blocks of
+  that docstring (estimates are on the high side; near the end of the page a skipped block would
+  overlap the dark footer for a tool that measures it without drawing it, and axe-core then takes
+  the footer for the text's background). Keeping the whole of the API reference's last docstring
+  drawn, as this hook first did, drew 554 elements more at load.
 
 Tables. Material wraps each table (``table:not([class])``) in its ``.md-typeset__scrollwrap`` at
-load; moving a table among the blocks of the text made Chromium restyle the whole text (Material's
-stylesheet has rules on an element's position among its siblings, so every parent is watched).
-Each table of the text is therefore written in a wrapper of its own, where Material's move changes
-nothing else: a table among the first 10 blocks in Material's own wrapper, where
-``overrides/main.html`` makes Material leave it (moved, the whole table was styled and laid out
-again: the longest task of losses/' load); should Material still wrap it again inside, layout.css
-gives that inner wrapper no space, so nothing moves; one among the last 6 in a wrapper that takes no box; any other in a skipped block.
-Tables inside an admonition or ``<details>`` are left as they are (their block is skipped whole).
+load, by taking the table out of the page and putting it back inside the wrapper: the whole table
+is styled and laid out again, and Chromium restyled the blocks around it too (the rules on an
+element's position among its siblings, and layout.css's ``:has()`` rules, are invalidated by the
+move; on the API reference, 27 tables moved at load cost a style recalculation of 65 ms in a
+trace without throttling). Every table of the text is therefore written in Material's own
+wrapper, where ``overrides/main.html`` makes Material leave it: the page's HTML is what it would
+be after Material's move, and nothing moves at load. A table that is itself a block of the text
+and is skipped off screen has its wrapper in a skipped ``lossbook-table`` block.
 
 Whole blocks. The browser draws frames while the page is still arriving, and a frame can show a
 block cut where the parser paused. Most blocks then only grow downwards, into space nothing else
@@ -69,18 +70,14 @@ from html.parser import HTMLParser
 FIRST, LAST = 10, 6
 SKIPPABLE = {"p", "ul", "ol", "dl", "lossbook-math", "details", "table"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
-# A table's wrapper, by where the table is (see layout.css, "Tables"): drawn at load, already in
-# the markup Material wraps tables in (its own wrapping then happens inside it and changes no
-# box); near the end of the page, in a wrapper that takes no box; elsewhere, in a skipped block.
-# Each is a whole block (see "Whole blocks" above): marked, and ending with END.
+# A table's wrapper (see layout.css, "Tables"): the markup Material wraps tables in, so that its
+# wrapping at load changes nothing; a table that is a block of the text skipped off screen has it
+# in a skipped block. The wrapper is a whole block (see "Whole blocks" above): marked, and ending
+# with END.
 WHOLE = "lossbook-whole"
 END = "<lossbook-end></lossbook-end>"
 MATERIAL_WRAPPER = (f'<div class="md-typeset__scrollwrap {WHOLE}"><div class="md-typeset__table">', f"</div>{END}</div>")
-WRAPPERS = {
-    "first": MATERIAL_WRAPPER,
-    "last": (f'<div class="lossbook-table {WHOLE}">', f"{END}</div>"),
-    "skipped": (f'<div class="lossbook-table lossbook-skip {WHOLE}">', f"{END}</div>"),
-}
+SKIPPED_WRAPPER = ('<div class="lossbook-table lossbook-skip">' + MATERIAL_WRAPPER[0], MATERIAL_WRAPPER[1] + "</div>")
 CLASS = re.compile(r'\sclass="([^"]*)"')
 
 
@@ -189,19 +186,26 @@ def edits(html: str) -> tuple[list[tuple[int, int, str]], list[bool]]:
     top = scanner.top_level
     count = len(top)
     first_doc = next((element for element in top if element.tag == "div" and "doc" in element.classes), None)
-    last_is_doc = bool(top) and "doc" in top[-1].classes
+    # A page that ends with a docstring: its last blocks are the last of that docstring's blocks.
+    last_doc_blocks = sorted(
+        (block for doc_contents in scanner.doc_contents if "doc" in top[-1].classes and doc_contents.top == count - 1
+         for block in doc_contents.blocks),
+        key=lambda block: block.start,
+    ) if top else []
+    final_doc_blocks = {id(block) for block in last_doc_blocks[-LAST:]}
     changes = []
     classes: dict[int, tuple[str, list[str]]] = {}  # start tag's offset -> its text, classes to add
-    tables: dict[int, tuple[str, str]] = {}  # start -> the table's wrapper (start and end tags)
+    skipped_tables: set[int] = set()  # the start of each table that is a block skipped off screen
 
     def visit(blocks: list[Block], in_first_doc: bool) -> None:
         for block in blocks:
             if block.tag == "p" and block.display_math:
                 continue
             first = block.index < FIRST and (block.parent is None or in_first_doc)
-            last = block.index >= count - LAST if block.parent is None else last_is_doc and block.parent.top == count - 1
+            last = block.index >= count - LAST if block.parent is None else id(block) in final_doc_blocks
             if block.tag == "table":
-                tables[block.start] = WRAPPERS["first" if first else "last" if last else "skipped"]
+                if not (first or last):
+                    skipped_tables.add(block.start)
                 continue
             if first or last:
                 continue
@@ -213,11 +217,10 @@ def edits(html: str) -> tuple[list[tuple[int, int, str]], list[bool]]:
     for doc_contents in scanner.doc_contents:
         visit(doc_contents.blocks, first_doc is not None and doc_contents.parent is first_doc)
     for start, end in scanner.tables:
-        if start in tables:
-            opening, closing = tables[start]
-            changes += [(start, 0, opening), (end, 0, closing)]
+        opening, closing = SKIPPED_WRAPPER if start in skipped_tables else MATERIAL_WRAPPER
+        changes += [(start, 0, opening), (end, 0, closing)]
     skipped_starts = {start for start, (_, names) in classes.items() if "lossbook-skip" in names}
-    skipped_starts |= {start for start, wrapper in tables.items() if wrapper == WRAPPERS["skipped"]}  # a table in a skipped wrapper
+    skipped_starts |= skipped_tables  # a table in a skipped wrapper
 
     def in_skipped_block(element: Element | None) -> bool:
         while element is not None:
