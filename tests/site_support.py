@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import sys
 import threading
 import time
 import zlib
@@ -250,6 +251,18 @@ def _cut_after_tags(body: bytes, gzipped: bool, count: int) -> list[bytes]:
     return [body[start:end] for start, end in zip([0, *cuts], [*cuts, len(body)])]
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """A client that closed its connection before the response was written (a browser that
+        stopped a request, as Lighthouse does at the end of a run) is not an error of the site;
+        any other exception is printed as the standard library prints it."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
+
+
 @contextlib.contextmanager
 def serve(site: Path, port: int = 0, base_path: str | None = None, pieces: int = 0) -> Iterator[str]:
     """Serve ``site`` on 127.0.0.1 until the ``with`` block ends; yield its URL.
@@ -268,8 +281,7 @@ def serve(site: Path, port: int = 0, base_path: str | None = None, pieces: int =
     base_path = site_path() if base_path is None else base_path
     attributes = {"cache": {}, "base_path": base_path, "deployed_url": site_url(), "pieces": pieces}
     handler = partial(type("Handler", (_Handler,), attributes), directory=str(site))
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", port), handler)
     thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
     thread.start()
     try:

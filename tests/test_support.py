@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import socket
+import struct
 import time
 import zlib
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -87,6 +90,24 @@ def test_the_server_can_send_pages_in_pieces(tmp_path: Path) -> None:
         assert took >= 14 * PIECE_GAP, f"the page took {took:.3f} s, less than 14 gaps between pieces"
         with urllib.request.urlopen(url + "style.css", timeout=30) as response:  # noqa: S310
             assert response.read() == b"p {}" * 2000
+
+
+def test_the_server_is_quiet_when_a_client_goes_away(tmp_path: Path, capfd) -> None:
+    """A browser that stops a request (Lighthouse does, at the end of each run) is not an error:
+    the server prints no traceback for it, and goes on serving."""
+    (tmp_path / "index.html").write_bytes(b"<p>home</p>")
+    (tmp_path / "big.bin").write_bytes(bytes(range(256)) * 40_000)  # 10 MB: more than a socket buffers
+    with serve(tmp_path) as url:
+        host, port = urllib.parse.urlsplit(url)[1].split(":")
+        for _ in range(3):
+            with socket.create_connection((host, int(port)), timeout=30) as client:
+                client.sendall(f"GET {site_path()}big.bin HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                client.recv(1024)  # the response has begun
+                client.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+        time.sleep(0.5)  # the server's threads meet the closed connections
+        with urllib.request.urlopen(url, timeout=30) as response:  # noqa: S310 - loopback
+            assert response.read() == b"<p>home</p>"
+    assert "Traceback" not in capfd.readouterr().err
 
 
 def test_every_figure_is_drawn_wide_and_narrow() -> None:
