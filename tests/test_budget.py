@@ -224,3 +224,36 @@ def test_material_asks_for_search_later_and_leaves_drawn_tables(browser, site_ur
         assert tables and not moved, f"losses/'s tables {moved}: not in the wrapper they are written in, or in two: {tables}"
     finally:
         context.close()
+
+
+def test_material_restyles_no_whole_page_at_load(browser, site_url: str) -> None:
+    """Three changes that each made Chromium restyle every element of the page at load, kept out
+    by ``overrides/main.html`` and checked by what the page does, not by timing (issue 13):
+
+    * the class attribute of ``<html>`` and ``<body>`` changes only in ``<head>``, before anything
+      is styled, and is never set to the value it already has (Material sets "js" again, its
+      focus-visible polyfill adds "js-focus-visible");
+    * the text is held until the KaTeX fonts arrive by a style element of its own, not a class;
+    * the page has one ``<meta name="color-scheme">``, written before the text (Material's own,
+      added to ``<head>``, restyled the page even empty).
+    """
+    context = new_context(browser, viewport={"width": 412, "height": 823})
+    context.add_init_script(
+        """window.lossbookClassSets = [];
+        new MutationObserver(records => records.forEach(record => window.lossbookClassSets.push(
+            [record.target.tagName, record.oldValue, record.target.getAttribute("class"), document.body !== null])))
+          .observe(document, {subtree: true, attributes: true, attributeFilter: ["class"], attributeOldValue: true});"""
+    )
+    try:
+        page = context.new_page()
+        page.goto(site_url + "losses/kl-divergence/", wait_until="load")
+        page.wait_for_function("() => getComputedStyle(document.querySelector('.md-content')).visibility === 'visible'", timeout=WAIT_MS)
+        page.wait_for_timeout(500)  # Material's timers after the load event
+        sets = page.evaluate("() => window.lossbookClassSets.filter(set => set[0] === 'HTML' || set[0] === 'BODY')")
+        late = [set_ for set_ in sets if set_[3]]
+        same = [set_ for set_ in sets if set_[1] == set_[2]]
+        assert sets and not late and not same, f"class sets on <html> or <body> once the body exists {late}, or to the same value {same}"
+        schemes = page.evaluate("() => [...document.querySelectorAll('meta[name=color-scheme]')].map(meta => meta.content)")
+        assert schemes == ["light"], f"color-scheme metas: {schemes}"
+    finally:
+        context.close()
