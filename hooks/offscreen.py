@@ -187,12 +187,11 @@ def edits(html: str) -> tuple[list[tuple[int, int, str]], list[bool]]:
     count = len(top)
     first_doc = next((element for element in top if element.tag == "div" and "doc" in element.classes), None)
     # A page that ends with a docstring: its last blocks are the last of that docstring's blocks.
-    last_doc_blocks = sorted(
-        (block for doc_contents in scanner.doc_contents if "doc" in top[-1].classes and doc_contents.top == count - 1
-         for block in doc_contents.blocks),
-        key=lambda block: block.start,
-    ) if top else []
-    final_doc_blocks = {id(block) for block in last_doc_blocks[-LAST:]}
+    ends_with_doc = bool(top) and "doc" in top[-1].classes
+    last_doc_starts = sorted(
+        block.start for doc_contents in scanner.doc_contents if ends_with_doc and doc_contents.top == count - 1
+        for block in doc_contents.blocks
+    )[-LAST:]
     changes = []
     classes: dict[int, tuple[str, list[str]]] = {}  # start tag's offset -> its text, classes to add
     skipped_tables: set[int] = set()  # the start of each table that is a block skipped off screen
@@ -202,7 +201,7 @@ def edits(html: str) -> tuple[list[tuple[int, int, str]], list[bool]]:
             if block.tag == "p" and block.display_math:
                 continue
             first = block.index < FIRST and (block.parent is None or in_first_doc)
-            last = block.index >= count - LAST if block.parent is None else id(block) in final_doc_blocks
+            last = block.index >= count - LAST if block.parent is None else block.start in last_doc_starts
             if block.tag == "table":
                 if not (first or last):
                     skipped_tables.add(block.start)
