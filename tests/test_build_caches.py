@@ -1,6 +1,7 @@
 """The caches that spare a rebuild work already done: the search plugin's entries of an unchanged
-page (``hooks/search_index.py``), the compiled Jinja templates (``hooks/template_cache.py``) and
-the figures' SVGs (``hooks/figures.py``)."""
+page (``hooks/search_index.py``), the compiled Jinja templates (``hooks/template_cache.py``), the
+figures' SVGs (``hooks/figures.py``), each page's off-screen edits (``hooks/offscreen.py``) and the
+notebook page's markup (``hooks/notebook.py``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 import importlib.metadata
 import shutil
 
-from hooks import figures, search_index, template_cache
+from hooks import figures, notebook, offscreen, search_index, template_cache
 
 
 class _Index:
@@ -140,3 +141,37 @@ def test_figures_are_drawn_again_when_anything_they_depend_on_changes(tmp_path: 
         assert again != served, "a cache written before the change was served"
         assert again == f"<svg>drawing {_Drawing.count}</svg>", "the figures were not drawn afresh"
         served = again
+
+
+def test_a_pages_offscreen_edits_are_reused_only_for_the_same_html(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(offscreen, "CACHE", tmp_path / "offscreen")
+    scans: list[str] = []
+    scan = offscreen.edits
+    monkeypatch.setattr(offscreen, "edits", lambda html: scans.append(html) or scan(html))
+    first = "<p>one</p>" * 30 + "<table><tr><td>a</td></tr></table>" + '<lossbook-math class="katex">x</lossbook-math>'
+    made = offscreen.cached_edits(first, "losses/binary.md")
+    assert offscreen.cached_edits(first, "losses/binary.md") == made == scan(first)
+    assert scans == [first], "an unchanged page was scanned again"
+    second = first.replace("one", "two")
+    assert offscreen.cached_edits(second, "losses/binary.md") == scan(second)
+    assert scans == [first, second], "a changed page was given the edits of its old HTML"
+
+
+def test_the_notebooks_markup_is_reused_only_for_the_same_conversion(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(notebook, "CACHE", tmp_path / "notebooks")
+    made: list[str] = []
+    markup = notebook.book_markup
+    monkeypatch.setattr(notebook, "book_markup", lambda content, where: made.append(content) or markup(content, where))
+
+    def converted(text: str) -> str:
+        return (
+            '<div class="jp-Cell jp-MarkdownCell"><div class="jp-RenderedMarkdown">'
+            f"<p>{text} $x$</p></div></div>"
+        )
+
+    first = notebook.cached_book_markup(converted("one"), "worked-example.ipynb")
+    assert notebook.cached_book_markup(converted("one"), "worked-example.ipynb") == first
+    assert '<span class="arithmatex">' in first and made == [converted("one")]
+    second = notebook.cached_book_markup(converted("two"), "worked-example.ipynb")
+    assert "two" in second and "one" not in second, "a changed notebook was given its old markup"
+    assert len(made) == 2
