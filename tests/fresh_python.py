@@ -19,10 +19,10 @@ gives it:
   ``sys.exit(n)`` exits ``n``; a run over ``timeout`` seconds is killed and raises
   :class:`subprocess.TimeoutExpired`, as :func:`subprocess.run` does.
 
-Already in ``sys.modules``: ``torch`` (and what it imports), and what ``multiprocessing`` needs to
-start the run (this module and ``tests/background.py``; the test process's main module,
-pytest's). A script still has to
-import torch to use it: the name is not defined in its namespace.
+Already in ``sys.modules``: ``torch`` and ``torch._dynamo`` (:data:`PRELOAD`, and what they
+import), and what ``multiprocessing`` needs to start the run (this module and
+``tests/background.py``; the test process's main module, pytest's). A script still has to import
+torch to use it: the name is not defined in its namespace.
 """
 
 from __future__ import annotations
@@ -50,10 +50,19 @@ from tests.background import once
 OTHER_CPU_KERNELS = {"ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}
 
 
+# What the server imports before it forks a run. torch._dynamo too: torch imports it at the first
+# call of an optimizer's step or zero_grad (they are wrapped by torch._disable_dynamo), which most
+# pages and snippets make, and it took 1.65 s of CPU each time (sympy, torch.distributed, ...).
+# Imported, it changes nothing a script prints: torch's threads, dtype, seeds and CPU kernels are
+# as before (OTHER_CPU_KERNELS still takes effect, tests/test_fresh_python.py), and it adds one
+# warnings filter, the one sympy adds when it is imported.
+PRELOAD = ["torch", "torch._dynamo"]
+
+
 def _start():
-    """The forkserver context, its server preloading torch; and a new interpreter's sys.path."""
+    """The forkserver context, its server preloading :data:`PRELOAD`; and a new interpreter's sys.path."""
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["torch"])
+    context.set_forkserver_preload(PRELOAD)
     probe = subprocess.run(
         [sys.executable, "-c", "import json, sys; print(json.dumps(sys.path[1:]))"],
         capture_output=True, text=True, check=True, cwd=tempfile.gettempdir(),

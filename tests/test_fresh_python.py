@@ -28,6 +28,16 @@ SCRIPTS = {
         import torch
         print(torch.get_num_threads(), torch.get_default_dtype(), torch.is_grad_enabled())
     """,
+    "an optimizer's step (torch._dynamo preloaded)": """
+        import sys, torch
+        torch.manual_seed(0)
+        model = torch.nn.Linear(3, 1)
+        optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+        optimizer.zero_grad()
+        model(torch.randn(4, 3)).square().mean().backward()
+        optimizer.step()
+        print([p.detach().sum().item().hex() for p in model.parameters()], "torch._dynamo" in sys.modules)
+    """,
     "exit code": """
         import sys
         print("before")
