@@ -62,6 +62,7 @@ from tests.browser import (
     new_context,
     origin_of,
     record_problems,
+    text_key,
     visit,
 )
 from tests.doc_examples import python_blocks
@@ -188,6 +189,16 @@ def _illegible(figures: list[dict]) -> list[str]:
                 f"{figure['script_px']:.1f} px (< {SCRIPT_SCALE * LEGIBLE_PX:g}), {figure['where']}"
             )
     return problems
+
+
+def test_text_sizes_are_measured_again_for_more_than_a_change_of_colours() -> None:
+    """The figures' text is measured once for a light SVG and a dark one that differs from it only
+    in its colours (``text_key``), but again for an SVG whose text differs in more."""
+    plots = pytest.importorskip("lossbook.plots")
+    svgs = plots.render_svgs("focal-modulating-factor", "narrow")  # dark derived, markers recoloured
+    assert svgs["light"] != svgs["dark"] and text_key(svgs["light"]) == text_key(svgs["dark"])
+    bigger = svgs["dark"].replace("font-size: 7.7px", "font-size: 8.7px", 1)
+    assert bigger != svgs["dark"] and text_key(bigger) != text_key(svgs["light"])
 
 
 @pytest.mark.parametrize("scheme", SCHEMES)
