@@ -683,8 +683,8 @@ def measure_figures(page, context) -> list[dict]:
     17 s of CPU to measure one by one).
     """
     figures = page.evaluate(FIGURES_JS)
-    missing = dict((svg_text_key(src), src) for src in sorted({figure["src"] for figure in figures}))
-    missing = {key: url for key, url in missing.items() if key not in _svg_text}
+    wanted = {svg_text_key(src): src for src in sorted({figure["src"] for figure in figures})}
+    missing = {key: url for key, url in wanted.items() if key not in _svg_text}
     if missing:
         tab = context.new_page()
         try:
