@@ -53,6 +53,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.toc import get_toc
 
+from page_cache import memo
+
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = ("lossbook", "snippets", "constraints.txt", "pyproject.toml")
 CACHE = ROOT / ".cache" / "notebooks"
@@ -280,19 +282,7 @@ def cached_book_markup(content: str, where: str) -> str:
     """:func:`book_markup`, kept for each notebook in ``.cache/notebooks/markup/``."""
     made_by = Path(__file__).read_bytes() + importlib.metadata.version("beautifulsoup4").encode()
     key = hashlib.sha256(made_by + content.encode()).hexdigest()
-    path = CACHE / "markup" / (re.sub(r"[^\w.-]", "_", where) + ".json")
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        stored = None
-    if stored is not None and stored["key"] == key:
-        return stored["markup"]
-    markup = book_markup(content, where)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps({"key": key, "markup": markup}), encoding="utf-8")
-    partial.replace(path)  # atomic: parallel builds never read half a file
-    return markup
+    return memo(CACHE / "markup", where, key, lambda: book_markup(content, where))
 
 
 def on_page_content(content: str, page, config, files) -> str:

@@ -66,13 +66,13 @@ HTML, this file and Python's version: an unchanged page is not scanned again.
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import re
 import sys
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
+
+from page_cache import memo
 
 FIRST, LAST = 10, 6
 SKIPPABLE = {"p", "ul", "ol", "dl", "lossbook-math", "details", "table"}
@@ -253,19 +253,8 @@ CACHE = Path(__file__).resolve().parent.parent / ".cache" / "offscreen"
 def cached_edits(html: str, src_uri: str) -> tuple[list[tuple[int, int, str]], list[bool]]:
     """:func:`edits`, kept for each page in ``.cache/offscreen/`` under a hash of what they depend on."""
     key = hashlib.sha256(Path(__file__).read_bytes() + sys.version.encode() + html.encode()).hexdigest()
-    path = CACHE / (re.sub(r"[^\w.-]", "_", src_uri) + ".json")
-    try:
-        stored = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        stored = None
-    if stored is not None and stored["key"] == key:
-        return [tuple(change) for change in stored["changes"]], stored["skipped_formulas"]
-    changes, skipped_formulas = edits(html)
-    CACHE.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    partial.write_text(json.dumps({"key": key, "changes": changes, "skipped_formulas": skipped_formulas}), encoding="utf-8")
-    partial.replace(path)  # atomic: parallel builds never read half a file
-    return changes, skipped_formulas
+    changes, skipped_formulas = memo(CACHE, src_uri, key, lambda: edits(html))
+    return [tuple(change) for change in changes], skipped_formulas
 
 
 def on_page_content(html: str, page, config, files) -> str:

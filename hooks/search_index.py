@@ -25,9 +25,10 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
 import re
 from pathlib import Path
+
+import page_cache
 
 CODE_BLOCK = re.compile(r'<div class="language-[\w-]+ highlight"')
 MATH = re.compile(r'<(?P<tag>span|div) class="arithmatex">.*?</(?P=tag)>', re.DOTALL)
@@ -63,23 +64,16 @@ def _cached(index, plugin_config: dict):
 
     def add_entry_from_context(page) -> None:
         key = _page_key(page, plugin_config)
-        path = CACHE / (re.sub(r"[^\w.-]", "_", page.file.src_uri) + ".json")
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            stored = None
-        if stored is not None and stored["key"] == key:
-            index.entries.extend(stored["entries"])
+        stored = page_cache.read(CACHE, page.file.src_uri, key)
+        if stored is not None:
+            index.entries.extend(stored)
             return
         first = len(index.entries)
         add(page)
         entries = index.entries[first:]
         if json.loads(json.dumps(entries)) != entries:
             return  # not plain JSON (a tag or boost of another type): not cached
-        CACHE.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(f".{os.getpid()}.tmp")
-        partial.write_text(json.dumps({"key": key, "entries": entries}), encoding="utf-8")
-        partial.replace(path)  # atomic: parallel builds never read half a file
+        page_cache.write(CACHE, page.file.src_uri, key, entries)
 
     return add_entry_from_context
 

@@ -1,7 +1,8 @@
 """The caches that spare a rebuild work already done: the search plugin's entries of an unchanged
 page (``hooks/search_index.py``), the compiled Jinja templates (``hooks/template_cache.py``), the
 figures' SVGs (``hooks/figures.py``), each page's off-screen edits (``hooks/offscreen.py``) and the
-notebook page's markup (``hooks/notebook.py``)."""
+notebook page's markup (``hooks/notebook.py``); the last two and the search entries are kept by
+``hooks/page_cache.py``."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 import importlib.metadata
 import shutil
 
-from hooks import figures, notebook, offscreen, search_index, template_cache
+from hooks import figures, notebook, offscreen, page_cache, search_index, template_cache
 
 
 class _Index:
@@ -175,3 +176,16 @@ def test_the_notebooks_markup_is_reused_only_for_the_same_conversion(tmp_path: P
     second = notebook.cached_book_markup(converted("two"), "worked-example.ipynb")
     assert "two" in second and "one" not in second, "a changed notebook was given its old markup"
     assert len(made) == 2
+
+
+def test_a_page_file_of_another_key_or_form_is_made_again(tmp_path: Path) -> None:
+    """``hooks/page_cache.py``: a value is taken back only under its key; a file written in
+    another form (an earlier version of a hook's cache) is made again, not read, nor a crash."""
+    made: list[int] = []
+    assert page_cache.memo(tmp_path, "losses/binary.md", "k1", lambda: made.append(1) or [1]) == [1]
+    assert page_cache.memo(tmp_path, "losses/binary.md", "k1", lambda: made.append(2) or [2]) == [1]
+    assert page_cache.memo(tmp_path, "losses/binary.md", "k2", lambda: made.append(3) or [3]) == [3]
+    page_cache.page_file(tmp_path, "losses/binary.md").write_text('{"key": "k2", "entries": [4]}', encoding="utf-8")
+    assert page_cache.read(tmp_path, "losses/binary.md", "k2") is None
+    assert page_cache.memo(tmp_path, "losses/binary.md", "k2", lambda: made.append(5) or [5]) == [5]
+    assert made == [1, 3, 5]
