@@ -1,4 +1,4 @@
-"""What a hook keeps of one page in ``.cache/`` between builds (a module the hooks import, not a hook).
+"""What a hook keeps of one page in ``.cache/`` between builds (imported by hooks; not a hook).
 
 Each page has one JSON file in the hook's folder, named after the page's source path: a value and
 the key it was made under, a hash of everything the value depends on. A build takes the value

@@ -5,8 +5,9 @@ processes that depends on nothing the tests do: ``mkdocs build --strict``, each 
 (``tests/doc_examples.py``), each page's downloaded script, each snippet, the wheel. That work
 is started here, in a pool of threads that each wait for a child process, as soon as the
 session's first test starts, in the order of the tests that read it; the tests still run one by
-one in pytest's order, each waiting for its own result and checking it as before. The report (which tests, in which order, with which result)
-is the same as without the pool: only when the work is done changes.
+one in pytest's order, each waiting for its own result and checking it as before. The report
+(which tests, in which order, with which result) is the same as without the pool: only when the
+work is done changes.
 
 * :func:`in_background` marks a test whose work runs in the pool: ``job(workdir, **params)``
   returns the result the test checks (a ``CompletedProcess``, say), called in a worker thread
