@@ -55,7 +55,8 @@ bench: $(STAMP)
 bench-build: $(STAMP)
 	$(BIN)/python benchmarks/bench_build.py
 
-# Lighthouse over every page (benchmarks/audit.py). Lighthouse is pinned in tools/audit/ and
+# Lighthouse over every page (benchmarks/audit.py), after a control page: Material as it comes
+# (benchmarks/control/), audited in the same minutes. Lighthouse is pinned in tools/audit/ and
 # installed only here, never by `make test`; it drives Debian's Chromium (CHROME_PATH).
 audit: $(STAMP)
 	npm ci --prefix tools/audit --no-audit --no-fund --loglevel=error
