@@ -23,8 +23,9 @@ What it does:
 
 Targets (issue 13): performance >= 95, TBT <= 200 ms, LCP <= 2.5 s, CLS 0, the other three 100.
 Exit status 1 if accessibility, best practices or SEO is under 100 on any page of the book (the
-control is Material as it comes, with its own accessibility misses, and is only reported). Performance is
-reported, not asserted: on a shared 2-core machine it moves with the load of the machine.
+control is Material as it comes, with its own accessibility misses, and is only reported).
+Performance is reported, not asserted: on a shared 2-core machine it moves with the load of the
+machine.
 Reports are kept as JSON in ``--out`` (default: a temporary folder, printed at the end).
 """
 
@@ -110,10 +111,11 @@ def main() -> int:
     out = args.out or work / "reports"
     out.mkdir(parents=True, exist_ok=True)
     pages = page_paths(site) if args.pages is None else args.pages
-    audits = [(site, path, path or "(home)") for path in pages]
+    # (site served, URL path, row name, report file stem)
+    audits = [(site, path, path or "(home)", (path.strip("/") or "home").replace("/", "_")) for path in pages]
     if args.control:
         build(work / "control", CONTROL / "mkdocs.yml")
-        audits.insert(0, (work / "control", "", CONTROL_ROW))
+        audits.insert(0, (work / "control", "", CONTROL_ROW, "control"))
     print(f"Lighthouse 12.2.3, mobile defaults, {os.environ.get('CHROME_PATH', '/usr/bin/chromium')}; "
           f"{cpu_model()}, {os.cpu_count()} cores; site served with gzip on 127.0.0.1")
     print(f"medians of {args.runs} runs per page; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -122,12 +124,9 @@ def main() -> int:
     print("-" * len(header))
     rows = {}
     started = time.perf_counter()
-    for served, path, name in audits:
+    for served, path, name, stem in audits:
         with serve(served) as base:
-            runs = []
-            for run in range(1, args.runs + 1):
-                stem = "control" if name == CONTROL_ROW else (path.strip("/") or "home").replace("/", "_")
-                runs.append(summarise(lighthouse(base + path, out / f"{stem}.{run}.json")))
+            runs = [summarise(lighthouse(base + path, out / f"{stem}.{run}.json")) for run in range(1, args.runs + 1)]
         row = rows[name] = {
             key: statistics.median(r[key] for r in runs) for key in (*CATEGORIES, "bytes", "cls", "tbt", "lcp")
         }
@@ -138,9 +137,9 @@ def main() -> int:
             flush=True,
         )
     control = rows.pop(CONTROL_ROW, None)
-    failing = {path: row["failing"] for path, row in rows.items() if any(row[c] < 100 for c in MUST_BE_100)}
-    for path, misses in failing.items():
-        print(f"\n{path}: under 100 because of", *misses, sep="\n  ")
+    failing = {name: row["failing"] for name, row in rows.items() if any(row[c] < 100 for c in MUST_BE_100)}
+    for name, misses in failing.items():
+        print(f"\n{name}: under 100 because of", *misses, sep="\n  ")
     print(f"\n{len(rows)} pages{' and the control' if control else ''} in {time.perf_counter() - started:.0f} s; reports in {out}; "
           f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     if rows:

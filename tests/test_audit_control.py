@@ -2,9 +2,10 @@
 default settings, audited beside the book's pages (``benchmarks/audit.py``) so that each audit
 shows what the theme alone scores on the machine at that time.
 
-Built here with the installed MkDocs and Material, as the audit builds it: it builds strictly,
-it is Material's own page (its stylesheet and script, the same ones the book's pages load) with
-nothing of the book's, and it asks nothing of another origin (the audit runs offline).
+Built here, in this process, with the installed MkDocs and Material and strictly, as the audit
+builds it in a process of its own: it builds, it is Material's own page (its stylesheet and
+script, the same ones the book's pages load) with nothing of the book's, and it asks nothing of
+another origin (the audit runs offline).
 """
 
 from __future__ import annotations
