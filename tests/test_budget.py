@@ -8,9 +8,11 @@
   formulas carry no hidden MathML copy (``hooks/katex.py`` labels them with their TeX instead)
   and code blocks have no span per line (``hooks/code_blocks.py``).
 * Transfer per page, measured in Chromium on the site served with gzip (``tests/site_support.py``),
-  from a cold cache, everything the page fetches counted as it crosses the wire (gzipped HTML,
-  CSS, JavaScript, the search worker and its index, figures, fonts, headers included): at most
-  200 kB for a chapter page, 300 kB for the notebook page.
+  from a cold cache, everything the page fetches by the time it is ready counted as it crosses
+  the wire (gzipped HTML, CSS, JavaScript, the search worker and its index, fonts, the page's
+  icon, headers included), and of its lazy figures those a reader's Chrome fetches at load on a
+  fast connection (``LAZY_MARGIN_PX`` in ``tests/browser.py``): at most 200 kB for a chapter
+  page, 300 kB for the notebook page.
 * KaTeX fonts: the site serves only the font files some page draws with (``hooks/katex.py``),
   and each page fetches exactly the fonts it draws with: it preloads those of the formulas drawn
   at load (the text waits for them, so math never shifts the layout when they arrive) and names
@@ -26,6 +28,7 @@ from __future__ import annotations
 import re
 import urllib.request
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import pytest
 import tinycss2
@@ -36,6 +39,7 @@ from tests.site_support import built_html
 PAGES = source_pages()
 ROOT = Path(__file__).resolve().parent.parent
 KB = 1000
+IMAGE_SUFFIXES = {".svg", ".png", ".jpg", ".jpeg", ".webp", ".gif", ".avif"}
 BUDGET = {".md": 200 * KB, ".ipynb": 300 * KB}
 ELEMENTS = 6000
 ELEMENTS_OF = {
@@ -146,6 +150,22 @@ def test_transfer_size_is_within_budget(loaded, path: str) -> None:
         f"{page.url} transfers {page.transfer / KB:.1f} kB, budget {budget / KB:.0f} kB; heaviest:\n"
         + "\n".join(f"  {size / KB:7.1f} kB  {url}" for url, size in heaviest)
     )
+
+
+def test_the_transfer_counts_what_a_readers_chrome_fetches(loaded) -> None:
+    """The bytes counted are those a reader's Chrome on a fast connection fetches, whatever the
+    browser that runs the tests: the page's icon (which the headless shell does not fetch by
+    itself) and, of the images, exactly those shown within ``LAZY_MARGIN_PX`` below the first
+    screen (the headless shell fetches lazy images from further ahead)."""
+    problems = []
+    for path in sorted(PAGES):
+        page = loaded(path)
+        images = {url for url in page.transfer_bytes if PurePosixPath(urlsplit(url).path).suffix in IMAGE_SUFFIXES}
+        if page.icon not in page.transfer_bytes:
+            problems.append(f"{page.url}: its icon {page.icon or '(none)'} is not counted")
+        if images - {page.icon} != set(page.images_at_load):
+            problems.append(f"{page.url}: images counted {sorted(images - {page.icon})}, fetched at load {page.images_at_load}")
+    assert not problems, "\n".join(problems)
 
 
 def _font_faces(site_url: str) -> dict[tuple[str, str, str], str]:

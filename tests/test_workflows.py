@@ -57,7 +57,7 @@ def test_tests_run_on_every_push_and_pull_request_with_the_browser_required() ->
     assert job["env"]["TORCH_INDEX_URL"] == CPU_INDEX
     assert any(step.get("run") == "bash .ci/run" for step in job["steps"])
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert "chromium" in ci and "make test" in ci and "REQUIRE_BROWSER=1" in ci
+    assert "chromium-headless-shell" in ci and "make test" in ci and "REQUIRE_BROWSER=1" in ci
 
 
 def test_pages_deploy_only_after_the_tests_passed_on_main() -> None:
