@@ -215,12 +215,13 @@ MOUNT_ALL_CODE_JS = f"""async () => {{
 ALL_CODE_BUTTONS_JS = f"""() => ({SHOWN_CODE_JS})(false)
   .every(code => code.parentElement.querySelector(":scope > .md-code__nav"))"""
 
-# Shown and inside the viewport: an image the browser fetches now, lazy or not.
-IN_VIEW_JS = """img => {
+# Shown and starting less than ``below`` px under the viewport's bottom (0: inside the viewport,
+# an image the browser fetches now, lazy or not).
+SHOWN_WITHIN_JS = """(img, below) => {
   const box = img.getBoundingClientRect();
-  return box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < innerHeight && getComputedStyle(img).display !== "none";
+  return box.width > 0 && box.height > 0 && box.bottom > 0 && box.top < innerHeight + below && getComputedStyle(img).display !== "none";
 }"""
-IMAGES_IN_VIEW_COMPLETE_JS = f"() => [...document.images].filter({IN_VIEW_JS}).every(img => img.complete)"
+IMAGES_IN_VIEW_COMPLETE_JS = f"() => [...document.images].filter(img => ({SHOWN_WITHIN_JS})(img, 0)).every(img => img.complete)"
 
 # What a cold load transfers depends on how far ahead of the reader the browser fetches lazy
 # images: Chrome fetches those within 1,250 px below the screen on a fast connection (2,500 px
@@ -229,10 +230,8 @@ IMAGES_IN_VIEW_COMPLETE_JS = f"() => [...document.images].filter({IN_VIEW_JS}).e
 # counts the images a reader's Chrome fetches on a fast connection: those shown and starting
 # within LAZY_MARGIN_PX below the first screen (their URLs, without the fragment).
 LAZY_MARGIN_PX = 1250
-IMAGES_AT_LOAD_JS = """(margin) => [...document.images].filter(img => {
-  const box = img.getBoundingClientRect();
-  return box.width > 0 && box.height > 0 && box.top < innerHeight + margin;
-}).map(img => { const url = new URL(img.currentSrc || img.src); url.hash = ""; return url.href; })"""
+IMAGES_AT_LOAD_JS = f"""(margin) => [...document.images].filter(img => ({SHOWN_WITHIN_JS})(img, margin))
+  .map(img => {{ const url = new URL(img.currentSrc || img.src); url.hash = ""; return url.href; }})"""
 # The page's icon: a browser with tabs fetches it with the page, the headless shell does not;
 # fetched here so that its bytes count as they would for a reader.
 FETCH_ICON_JS = """async () => {
