@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import math
 import sys
 import threading
 import time
@@ -235,20 +236,26 @@ def _cut_after_tags(body: bytes, gzipped: bool, count: int) -> list[bytes]:
     the HTML it decodes to so far ends with a ">": the browser then has whole tags and whole
     runs of text between them, as when its parser pauses. (A piece ending inside a word would
     show the word's start on one line and the whole word on the next, which no page can
-    prevent.) The bytes are the host's, in the same order."""
-    if gzipped:
-        decoder, ends = zlib.decompressobj(wbits=31), []
-        for end in range(1, len(body) + 1):  # a byte at a time: where each piece can end
-            if decoder.decompress(body[end - 1:end]).endswith(b">"):  # what is decoded so far ends there
-                ends.append(end)
-    else:
-        ends = [index + 1 for index, byte in enumerate(body) if byte == ord(">")]
-    cuts, size, due = [], len(body) / count, len(body) / count
-    for end in ends:
-        if end >= due and end < len(body):
-            cuts.append(end)
-            due = end + size
-    return [body[start:end] for start, end in zip([0, *cuts], [*cuts, len(body)])]
+    prevent.) The bytes are the host's, in the same order.
+
+    Each piece ends at the first such place at least ``len(body) / count`` bytes after the last
+    cut. Gzipped, the bytes up to there are decoded at once and the rest a byte at a time until
+    one ends a tag (what a byte decodes to does not depend on how the bytes before it were fed)."""
+    size, cuts = len(body) / count, []
+    decoder, fed = zlib.decompressobj(wbits=31), 0
+    while True:
+        first = math.ceil((cuts[-1] if cuts else 0) + size)  # the first byte count a piece may end at
+        if gzipped:
+            decoder.decompress(body[fed:first - 1])
+            fed = end = max(fed, first - 1)
+            while end < len(body) - 1 and not decoder.decompress(body[end:end + 1]).endswith(b">"):
+                end += 1
+            fed = end = end + 1
+        else:
+            end = body.find(b">", first - 1) + 1 or len(body)
+        if end >= len(body):
+            return [body[start:stop] for start, stop in zip([0, *cuts], [*cuts, len(body)])]
+        cuts.append(end)
 
 
 class _Server(ThreadingHTTPServer):
