@@ -119,7 +119,8 @@ def main() -> int:
     print(f"Lighthouse 12.2.3, mobile defaults, {os.environ.get('CHROME_PATH', '/usr/bin/chromium')}; "
           f"{cpu_model()}, {os.cpu_count()} cores; site served with gzip on 127.0.0.1")
     print(f"medians of {args.runs} runs per page; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    header = f"{'page':<28} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5} {'TBT ms':>7} {'LCP s':>6} {'CLS':>6} {'kB':>6}"
+    width = max((len(name) for _, _, name, _ in audits), default=4)  # every row name in full
+    header = f"{'page':<{width}} {'perf':>5} {'a11y':>5} {'best':>5} {'seo':>5} {'TBT ms':>7} {'LCP s':>6} {'CLS':>6} {'kB':>6}"
     print(header)
     print("-" * len(header))
     rows = {}
@@ -132,7 +133,7 @@ def main() -> int:
         }
         row["failing"] = sorted({audit for r in runs for audit in r["failing"]})
         print(
-            f"{name:<28} {row['performance']:>5.0f} {row['accessibility']:>5.0f} {row['best-practices']:>5.0f} "
+            f"{name:<{width}} {row['performance']:>5.0f} {row['accessibility']:>5.0f} {row['best-practices']:>5.0f} "
             f"{row['seo']:>5.0f} {row['tbt']:>7.0f} {row['lcp'] / 1000:>6.2f} {row['cls']:>6.3f} {row['bytes'] / 1000:>6.1f}",
             flush=True,
         )
@@ -146,6 +147,10 @@ def main() -> int:
         worst = min(rows.values(), key=lambda r: r["performance"])["performance"]
         print(f"performance (median): lowest {worst:.0f}; accessibility, best practices, SEO: "
               f"{'100 on every page' if not failing else f'under 100 on {len(failing)} pages'}")
+        fast = [name for name, row in rows.items() if row["performance"] >= 95]
+        met = [name for name in fast if rows[name]["tbt"] <= 200 and rows[name]["lcp"] <= 2500 and rows[name]["cls"] == 0]
+        print(f"performance 95 or more on {len(fast)} of {len(rows)} pages; with TBT <= 200 ms, LCP <= 2.5 s and "
+              f"CLS 0 as well (issue 13's targets) on {len(met)}")
     if control:
         print(f"control (Material as it comes): performance {control['performance']:.0f}, TBT {control['tbt']:.0f} ms, "
               f"LCP {control['lcp'] / 1000:.2f} s")
