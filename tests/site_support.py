@@ -241,20 +241,20 @@ def _cut_after_tags(body: bytes, gzipped: bool, count: int) -> list[bytes]:
     Each piece ends at the first such place at least ``len(body) / count`` bytes after the last
     cut. Gzipped, the bytes up to there are decoded at once and the rest a byte at a time until
     one ends a tag (what a byte decodes to does not depend on how the bytes before it were fed)."""
-    size, cuts = len(body) / count, []
-    decoder, fed = zlib.decompressobj(wbits=31), 0
+    size, cuts, decoder = len(body) / count, [0], zlib.decompressobj(wbits=31)
     while True:
-        first = math.ceil((cuts[-1] if cuts else 0) + size)  # the first byte count a piece may end at
+        last = cuts[-1]  # where the piece starts; gzipped, the bytes before it are decoded
+        first = math.ceil(last + size)  # the first byte count the piece may end at
         if gzipped:
-            decoder.decompress(body[fed:first - 1])
-            fed = end = max(fed, first - 1)
+            decoder.decompress(body[last:first - 1])
+            end = max(last, first - 1)
             while end < len(body) - 1 and not decoder.decompress(body[end:end + 1]).endswith(b">"):
                 end += 1
-            fed = end = end + 1
+            end += 1
         else:
             end = body.find(b">", first - 1) + 1 or len(body)
         if end >= len(body):
-            return [body[start:stop] for start, stop in zip([0, *cuts], [*cuts, len(body)])]
+            return [body[start:stop] for start, stop in zip(cuts, [*cuts[1:], len(body)])]
         cuts.append(end)
 
 
